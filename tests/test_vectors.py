@@ -26,6 +26,30 @@ def test_there_are_enough_vectors_of_each_kind():
             "malformed", "oversized"} <= reasons
 
 
+def _host_verdict(v):
+    from host import wire
+    authority, _ = wire.decode_cose_key(cbor2.loads(bytes.fromhex(v["authority_key"])))
+    trust = wire.TrustList.load(bytes.fromhex(v["trust_list"]), authority, v["now"])
+    tap = wire.verify_tap(bytes.fromhex(v["token"]), bytes.fromhex(v["credential"]), trust, v["now"])
+    return tap
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.stem)
+def test_host_library_agrees(path):
+    from host import wire
+    v = _load(path)
+    exp = v["expected"]
+    if exp["valid"]:
+        tap = _host_verdict(v)
+        assert (tap.purpose, tap.counter) == (exp["purpose"], exp["counter"])
+        if exp["purpose"] == "checkin":
+            assert tap.nonce.hex() == v["nonce"]
+    else:
+        with pytest.raises(wire.WireError) as err:
+            _host_verdict(v)
+        assert err.value.reason == exp["reason"], str(err.value)
+
+
 @pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.stem)
 def test_independent_implementation_agrees(path):
     v = _load(path)

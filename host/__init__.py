@@ -1,0 +1,1 @@
+"""Host-side code: the wire format library (`host.wire`), NFC access and the desk terminal."""

@@ -1,0 +1,1 @@
+"""Tests of the host-side wire library, `host.wire`."""

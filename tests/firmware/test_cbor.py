@@ -2,32 +2,17 @@
 
 Runs the module both imported by CPython and compiled to .mpy under MicroPython.
 """
-import importlib
-import pathlib
-import sys
 
 import cbor2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-LIB = str(pathlib.Path(__file__).resolve().parents[2] / "firmware" / "lib")
+from tests.support import firmware
+
 _FW = ("cbor", "cose", "tokens", "ndef")
 
 
-def _load_firmware():
-    """Import firmware/lib without clobbering pycose (`cose`) and ndeflib (`ndef`)."""
-    saved = {n: sys.modules.pop(n) for n in _FW if n in sys.modules}
-    sys.path.insert(0, LIB)
-    try:
-        return [importlib.import_module(n) for n in _FW]
-    finally:
-        sys.path.remove(LIB)
-        for n in _FW:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
-
-
-cbor = _load_firmware()[0]
+cbor = firmware.load(*_FW)[0]
 Tag = cbor.Tag
 
 # RFC 8949 Appendix A, the types the subset has, plus boundaries.

@@ -7,31 +7,16 @@ covers additional input and reseeding beyond the vectors.
 """
 import hashlib
 import hmac
-import importlib
-import pathlib
 import random
-import sys
 
 import pytest
 
-LIB = str(pathlib.Path(__file__).resolve().parents[2] / "firmware" / "lib")
+from tests.support import firmware
+
 _FW = ("p256_comb", "p256", "drbg")
 
 
-def _load_firmware():
-    """Import firmware/lib without leaving its module names in sys.modules."""
-    saved = {n: sys.modules.pop(n) for n in _FW if n in sys.modules}
-    sys.path.insert(0, LIB)
-    try:
-        return [importlib.import_module(n) for n in _FW]
-    finally:
-        sys.path.remove(LIB)
-        for n in _FW:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
-
-
-_, p256, drbg = _load_firmware()
+_, p256, drbg = firmware.load(*_FW)
 
 # (EntropyInput, Nonce, PersonalizationString, EntropyInputReseed, ReturnedBits)
 CAVP = [

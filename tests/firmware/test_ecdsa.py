@@ -9,7 +9,6 @@ import importlib
 import importlib.util
 import pathlib
 import random
-import sys
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -18,24 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-LIB = str(ROOT / "firmware" / "lib")
+from tests.support import firmware
+
 _FW = ("p256_comb", "p256", "ecdsa", "drbg")
 
 
-def _load_firmware():
-    """Import firmware/lib without clobbering PyPI's `ecdsa` (a pycose dependency)."""
-    saved = {n: sys.modules.pop(n) for n in _FW if n in sys.modules}
-    sys.path.insert(0, LIB)
-    try:
-        return [importlib.import_module(n) for n in _FW]
-    finally:
-        sys.path.remove(LIB)
-        for n in _FW:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
-
-
-p256_comb, p256, fwecdsa, drbg = _load_firmware()
+p256_comb, p256, fwecdsa, drbg = firmware.load(*_FW)
 N = p256.N
 
 # RFC 6979 A.2.5, P-256 with SHA-256

@@ -1,29 +1,14 @@
 """firmware/lib/ndef.py: URI record, Type 2 Tag TLV, base64url; cross-checked with ndeflib."""
 import base64
-import importlib
-import pathlib
-import sys
 
 import pytest
 
-LIB = str(pathlib.Path(__file__).resolve().parents[2] / "firmware" / "lib")
+from tests.support import firmware
+
 _FW = ("cbor", "cose", "tokens", "ndef")
 
 
-def _load_firmware():
-    """Import firmware/lib without clobbering pycose (`cose`) and ndeflib (`ndef`)."""
-    saved = {n: sys.modules.pop(n) for n in _FW if n in sys.modules}
-    sys.path.insert(0, LIB)
-    try:
-        return [importlib.import_module(n) for n in _FW]
-    finally:
-        sys.path.remove(LIB)
-        for n in _FW:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
-
-
-fw = _load_firmware()[3]
+fw = firmware.load(*_FW)[3]
 ndeflib = pytest.importorskip("ndef")     # PyPI ndeflib
 
 HOST = "verifier.xk-example.cn"     # 22 characters

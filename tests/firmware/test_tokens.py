@@ -4,9 +4,6 @@ Signatures are checked with `cryptography`, pycose (`cose`) and python-cwt as in
 COSE implementations; MicroPython must produce the same bytes as CPython.
 """
 import hashlib
-import importlib
-import pathlib
-import sys
 
 import cbor2
 import pytest
@@ -14,24 +11,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-LIB = str(pathlib.Path(__file__).resolve().parents[2] / "firmware" / "lib")
+from tests.support import firmware
+
 _FW = ("cbor", "cose", "tokens", "ndef")
 
 
-def _load_firmware():
-    """Import firmware/lib without clobbering pycose (`cose`) and ndeflib (`ndef`)."""
-    saved = {n: sys.modules.pop(n) for n in _FW if n in sys.modules}
-    sys.path.insert(0, LIB)
-    try:
-        return [importlib.import_module(n) for n in _FW]
-    finally:
-        sys.path.remove(LIB)
-        for n in _FW:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
-
-
-cbor, fwcose, tokens, _ = _load_firmware()
+cbor, fwcose, tokens, _ = firmware.load(*_FW)
 
 KEY = ec.derive_private_key(0x1D5A3F0C4B2E6A9781F0C3D2B1A0958473625140F1E2D3C4B5A697887766554, ec.SECP256R1())
 PUB = KEY.public_key()

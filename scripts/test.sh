@@ -3,5 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The verifier's tests start their own throw-away PostgreSQL cluster (tests/verifier/pg.py);
+# they need Debian's server binaries.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "== installing PostgreSQL (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null \
+        || echo "warning: could not install postgresql; PostgreSQL tests will be skipped (or fail under CI=true)" >&2
+fi
 echo "== running the test suite"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

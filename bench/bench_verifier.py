@@ -1,0 +1,176 @@
+"""Verifier benchmarks, one run, ratios printed (docs/performance.md, "Verifier").
+
+    .venv/bin/python bench/bench_verifier.py [--workers 200000] [--quick]
+
+1. verification: HTTP API (Flask test client, in process) vs host.wire.verify_tap vs the bare
+   ECDSA verify (cryptography) that bounds it;
+2. check-in ingest into SQLite and PostgreSQL, batches of 100 (service level, one
+   transaction per batch);
+3. a status list for 16.7 M badges: token size, load time, memory, lookup rate;
+4. "who is missing" for N workers x 12 months on PostgreSQL.
+"""
+import argparse
+import os
+import pathlib
+import sys
+import tempfile
+import time
+import tracemalloc
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+
+from host import wire  # noqa: E402
+from host.wire import sample  # noqa: E402
+from host.wire.status import StatusList, StatusListToken, build_status_list  # noqa: E402
+from tests.verifier.conftest import Env, b64, make_app  # noqa: E402
+from tests.verifier.pg import Cluster  # noqa: E402
+from verifier.migrate import upgrade  # noqa: E402
+from verifier.services import ledger  # noqa: E402
+
+
+def rate(fn, n):
+    t = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return n / (time.perf_counter() - t)
+
+
+def bench_verify(url, n):
+    world = sample.World(n_agencies=2, n_badges=8)
+    env = Env(make_app(url, world), world)
+    b = world.badges[0]
+    toks = [b.tap("status") for _ in range(n)]
+    trust = wire.TrustList.load(world.trust_list, world.authority, world.now)
+    cache = wire.CredentialCache()
+    msg = wire.parse_sign1(toks[0], 256)
+    sig = msg.signature
+    der = ec.utils if False else None  # noqa: F841
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+    tbs = wire.encode(["Signature1", msg.protected_bytes, b"", msg.payload_bytes])
+    pub = b.key.public_key()
+    bare = rate(lambda i: pub.verify(der, tbs, ec.ECDSA(hashes.SHA256())), n)
+    lib = rate(lambda i: wire.verify_tap(toks[i], b.credential, trust, world.now, cache=cache), n)
+    api = rate(lambda i: env.client.post("/api/v1/verify", data=toks[i] + b.credential,
+                                         content_type="application/cbor"), n)
+    env.x.db.engine.dispose()
+    return bare, lib, api
+
+
+def bench_ingest(url, batches):
+    world = sample.World(n_agencies=2, n_badges=64)
+    env = Env(make_app(url, world), world)
+    a = world.agencies[0].id
+    mine = [i for i, bd in enumerate(world.badges) if bd.agency_id == a]
+    items = [env.checkin_item(mine[k % len(mine)], t=world.now - 100000 + k)
+             for k in range(batches * 100)]
+    x = env.x
+    with x.db.session() as s:
+        from verifier.models import Terminal
+        term = s.get(Terminal, env.terminals[a][0])
+        s.expunge(term)
+    snap = x.store.snapshot
+    t = time.perf_counter()
+    for k in range(batches):
+        res = ledger.run_batch(x.db, snap, term, items[k * 100:(k + 1) * 100], world.now,
+                               x.policy, "Asia/Shanghai", 1, x.store.cache)
+        assert all(r["result"] == "accepted" for r in res), res[:2]
+    r = batches * 100 / (time.perf_counter() - t)
+    x.db.engine.dispose()
+    return r
+
+
+def bench_status_list():
+    n = 16_700_000
+    key = sample.secret("bench agency")
+    lst = StatusList(n)
+    for i in range(0, n, 97):        # ~1 % revoked or suspended
+        lst.set(i, 1 if i % 2 else 2)
+    token = build_status_list(key, "https://v.example.cn/sl/X", lst, 1, sample.NOW,
+                              sample.NOW + 86400, 3600)
+    tracemalloc.start()
+    t = time.perf_counter()
+    loaded = StatusListToken.load(token, key.public_key(), sample.NOW)
+    load_s = time.perf_counter() - t
+    mem = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    get = loaded.statuses.get
+    idx = [(i * 7919) % n for i in range(1_000_000)]
+    t = time.perf_counter()
+    for i in idx:
+        get(i)
+    lookups = len(idx) / (time.perf_counter() - t)
+    return len(token), load_s, mem, lookups
+
+
+def bench_missing(cluster, workers):
+    import psycopg
+    cluster.admin("CREATE DATABASE xk_bench_missing")
+    url = cluster.url("xk_bench_missing")
+    upgrade(url)
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("INSERT INTO agencies VALUES ('A1', 'bench', 0)")
+        c.execute("INSERT INTO workers (agency_id, worker_ref, state, created_at) "
+                  "SELECT 'A1', 'W' || g, 'active', 0 FROM generate_series(1, %s) g",
+                  (workers,))
+        t = time.perf_counter()
+        # 12 months; each month ~5 % of the workers are missing
+        c.execute("INSERT INTO attendance (agency_id, period, worker_ref, first_at, last_at, "
+                  "first_terminal, last_terminal, count) "
+                  "SELECT 'A1', '2026-' || lpad(m::text, 2, '0'), 'W' || g, 0, 0, 'T', 'T', 1 "
+                  "FROM generate_series(1, 12) m, generate_series(1, %s) g "
+                  "WHERE (g * 31 + m * 17) %% 20 <> 0", (workers,))
+        fill = time.perf_counter() - t
+        c.execute("ANALYZE")
+    from verifier.db import make_engine
+    from sqlalchemy.orm import Session
+    from verifier.services import attendance
+    eng = make_engine(url)
+    with Session(eng) as s:
+        t = time.perf_counter()
+        rep = attendance.report(s, "A1", "2026-06", "Asia/Shanghai", 1)
+        q = time.perf_counter() - t
+    eng.dispose()
+    return fill, q, rep["missing_count"], rep["present_count"]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workers", type=int, default=200_000)
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args()
+    n = 300 if args.quick else 2000
+    cluster = Cluster().start()
+    tmp = tempfile.mkdtemp()
+    try:
+        sq = f"sqlite:///{tmp}/bench.sqlite"
+        upgrade(sq)
+        bare, lib, api = bench_verify(sq, n)
+        print(f"verify/s  bare ECDSA {bare:8.0f}   library {lib:8.0f}   HTTP API {api:8.0f}")
+        print(f"  ratios  library/bare {lib / bare:.2f}   API/library {api / lib:.2f}"
+              f"   API/bare {api / bare:.2f}")
+        cluster.admin("CREATE DATABASE xk_bench_ingest")
+        pg = cluster.url("xk_bench_ingest")
+        upgrade(pg)
+        sq2 = f"sqlite:///{tmp}/ingest.sqlite"
+        upgrade(sq2)
+        nb = 5 if args.quick else 30
+        r_sq, r_pg = bench_ingest(sq2, nb), bench_ingest(pg, nb)
+        print(f"ingest check-ins/s (batches of 100, {nb} batches)  SQLite {r_sq:7.0f}   "
+              f"PostgreSQL {r_pg:7.0f}   ratio PG/SQLite {r_pg / r_sq:.2f}")
+        size, load_s, mem, lookups = bench_status_list()
+        print(f"status list 16.7 M: token {size / 1024:.0f} KiB, load {load_s * 1000:.0f} ms, "
+              f"memory {mem / 2**20:.1f} MiB, {lookups / 1e6:.2f} M lookups/s")
+        fill, q, missing, present = bench_missing(cluster, args.workers)
+        print(f"who is missing: {args.workers} workers x 12 months ({args.workers * 12 * 19 // 20} "
+              f"attendance rows, filled in {fill:.1f} s): query {q * 1000:.0f} ms "
+              f"(missing {missing}, present {present})")
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()

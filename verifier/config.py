@@ -1,0 +1,64 @@
+"""Configuration: defaults, then an optional file (`XINKA_CONFIG`, .json or .py), then
+`XINKA_*` environment variables, then the `test_config` mapping given to `create_app`.
+
+Every key is documented in docs/verifier.md.
+"""
+import json
+import os
+
+DEFAULTS = {
+    "DATABASE_URL": None,              # None: sqlite file in the instance folder
+    "SQLITE_BUSY_TIMEOUT_MS": 10000,
+    "AUTHORITY_KEY": None,             # COSE_Key hex, PEM text, or a path to either
+    "STATUS_KEY_DIR": None,            # <dir>/<agency id>.pem: keys that sign our status lists
+    "STATUS_SIGNING_KEYS": {},         # agency id -> private key object (tests, embedding)
+    "STATUS_BASE_URL": "https://v.example.cn",
+    "STATUS_TTL_S": 3600,
+    "STATUS_VALIDITY_S": 7 * 86400,
+    "STATUS_MAX_AGE_S": 0,             # 0: a list is stale once past its own ttl
+    "STALE_POLICY": "warn",            # warn | refuse
+    "STATUS_REFRESH_S": 5,             # how often a process looks for newer lists in the db
+    "VERIFY_MAX_BYTES": 4096,
+    "CHECKIN_MAX_BYTES": 4 * 1024 * 1024,
+    "CHECKIN_MAX_ITEMS": 1000,
+    "RATE_LIMIT_PER_MIN": 600,         # per client address on public endpoints; 0 = off
+    "TIMEZONE": "Asia/Shanghai",
+    "PERIOD_START_DAY": 1,             # 26: period "2027-02" runs 26 Jan .. 25 Feb
+    "FIXED_NOW": 0,                    # tests and replays only: a fixed clock (Unix s)
+}
+
+_PREFIX = "XINKA_"
+
+
+def _coerce(key, text):
+    default = DEFAULTS.get(key)
+    if isinstance(default, bool):
+        return text.lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, dict):
+        return json.loads(text)
+    return text
+
+
+def load(config, test_config=None, environ=None):
+    """Fill the Flask `config` mapping in the documented order."""
+    environ = os.environ if environ is None else environ
+    config.update(DEFAULTS)
+    path = environ.get(_PREFIX + "CONFIG")
+    if path:
+        if path.endswith(".py"):
+            config.from_pyfile(path)
+        else:
+            with open(path, encoding="utf-8") as f:
+                config.update({k.upper(): v for k, v in json.load(f).items()})
+    for name, value in environ.items():
+        if name.startswith(_PREFIX) and name != _PREFIX + "CONFIG":
+            key = name[len(_PREFIX):]
+            config[key] = _coerce(key, value)
+    if test_config:
+        config.update(test_config)
+    if config["STALE_POLICY"] not in ("warn", "refuse"):
+        raise ValueError("STALE_POLICY must be warn or refuse / 过期策略只能是 warn 或 refuse")
+    if not 1 <= int(config["PERIOD_START_DAY"]) <= 28:
+        raise ValueError("PERIOD_START_DAY must be 1..28 / 考勤周期起始日须为 1..28")

@@ -1,0 +1,57 @@
+"""The per-app state bundle: database, trust store, rate limiter, metrics and clock,
+registered as `app.extensions["xinka"]`."""
+import time
+
+from .db import Database
+from .services import keys
+from .services.metrics import Metrics
+from .services.ratelimit import RateLimiter
+from .services.trust import TrustStore
+from .services.verification import Policy
+
+
+class Xinka:
+    def init_app(self, app):
+        cfg = app.config
+        self.config = cfg
+        self.db = Database()
+        self.db.init_app(app)
+        self.store = TrustStore(keys.authority_key(cfg["AUTHORITY_KEY"]),
+                                cfg["STATUS_REFRESH_S"])
+        self.limiter = RateLimiter(cfg["RATE_LIMIT_PER_MIN"])
+        self.metrics = Metrics()
+        self.metrics.gauges.append(self._gauges)
+        self.policy = Policy(cfg["STALE_POLICY"], cfg["STATUS_MAX_AGE_S"])
+        self.last_ingest_lag = None
+        app.extensions["xinka"] = self
+        return self
+
+    def now(self):
+        return int(self.config["FIXED_NOW"] or time.time())
+
+    def snapshot(self, session=None):
+        """The trust snapshot, refreshed from the database at most every refresh_s."""
+        now = self.now()
+        if session is not None:
+            return self.store.refresh(session, now)
+        with self.db.session() as s:
+            return self.store.refresh(s, now)
+
+    def signing_key(self, agency_id):
+        return keys.status_signing_key(self.config, agency_id)
+
+    def _gauges(self):
+        now = self.now()
+        snap = self.store.snapshot
+        out = []
+        for uri, lst in sorted(snap.lists.items()):
+            out.append(("xinka_status_list_age_seconds", {"uri": uri}, now - lst.iat,
+                        "seconds since the status list was issued"))
+            out.append(("xinka_status_list_seq", {"uri": uri}, lst.seq,
+                        "sequence number of the status list held"))
+        if snap.trust is not None:
+            out.append(("xinka_trust_list_seq", {}, snap.trust.seq, "trust list seq held"))
+        if self.last_ingest_lag is not None:
+            out.append(("xinka_ingest_lag_seconds", {}, self.last_ingest_lag,
+                        "receive time minus terminal time of the last accepted check-in"))
+        return out

@@ -1,0 +1,33 @@
+"""API keys and terminal tokens: random, shown once, stored as SHA-256 (they carry 256 bits
+of entropy, so a fast hash is enough)."""
+import hashlib
+import secrets
+
+from sqlalchemy import select
+
+from ..models import ApiKey, Terminal
+
+
+def new_secret(prefix):
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_secret(value):
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def api_key_principal(session, presented):
+    """(True, agency_id or None for an operator key) for a live key, or (False, None)."""
+    if not presented:
+        return False, None
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_secret(presented)))
+    if row is None or row.revoked_at is not None:
+        return False, None
+    return True, row.agency_id
+
+
+def terminal_for(session, presented):
+    if not presented:
+        return None
+    row = session.scalar(select(Terminal).where(Terminal.token_hash == hash_secret(presented)))
+    return row if row is not None and row.active else None

@@ -1,0 +1,41 @@
+"""Refusals of the service layer, one stable `reason` each, beside host.wire's WireError."""
+
+
+class ServiceError(Exception):
+    reason = "error"
+    http_status = 400
+
+    def __init__(self, message=None, reason=None):
+        if reason:
+            self.reason = reason
+        self.message = message or self.reason
+        super().__init__(self.message)
+
+
+class BadRequest(ServiceError):
+    reason, http_status = "bad_request", 400
+
+
+class NotFound(ServiceError):
+    reason, http_status = "not_found", 404
+
+
+class Forbidden(ServiceError):
+    reason, http_status = "forbidden", 403
+
+
+class Conflict(ServiceError):
+    reason, http_status = "conflict", 409
+
+
+class StaleList(ServiceError):
+    """A trust or status list whose seq is not newer than the one held."""
+    reason, http_status = "not_newer", 409
+
+
+class InvalidTransition(ServiceError):
+    reason, http_status = "invalid_transition", 409
+
+
+class NoStatusKey(ServiceError):
+    reason, http_status = "no_status_key", 409

@@ -1,0 +1,206 @@
+"""Agencies, workers, badges and terminals, and the badge lifecycle. Every change appends to
+the audit log in the same transaction. Callers check that the principal may act for the
+agency (`authorize`)."""
+from sqlalchemy import func, select
+
+from host import wire
+
+from ..models import Agency, ApiKey, Badge, Terminal, Worker
+from . import audit
+from .auth import hash_secret, new_secret
+from .errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+
+TRANSITIONS = {
+    "activate": ({"registered"}, "active"),
+    "suspend": ({"registered", "active"}, "suspended"),
+    "lose": ({"registered", "active", "suspended"}, "lost"),
+    "reinstate": ({"suspended", "lost"}, "active"),
+    "revoke": ({"registered", "active", "suspended", "lost"}, "revoked"),
+}
+
+
+def authorize(principal_agency, agency_id):
+    """An operator key (None) may act for any agency; an agency key only for its own."""
+    if principal_agency is not None and principal_agency != agency_id:
+        raise Forbidden("this key belongs to another agency / 无权访问其他机构的数据")
+
+
+def create_agency(session, agency_id, name, now, actor):
+    if session.get(Agency, agency_id) is not None:
+        raise Conflict(f"agency {agency_id} exists")
+    session.add(Agency(id=agency_id, name=name, created_at=now))
+    audit.append(session, actor, "agency.create", agency_id, now, agency_id=agency_id, name=name)
+    session.flush()
+
+
+def get_agency(session, agency_id):
+    a = session.get(Agency, agency_id)
+    if a is None:
+        raise NotFound(f"no agency {agency_id}")
+    return a
+
+
+def create_api_key(session, agency_id, label, now, actor):
+    """A new API key (shown once). agency_id None: an operator key."""
+    if agency_id is not None:
+        get_agency(session, agency_id)
+    secret = new_secret("xk_")
+    session.add(ApiKey(agency_id=agency_id, key_hash=hash_secret(secret), label=label,
+                       created_at=now))
+    audit.append(session, actor, "api_key.create", label, now, agency_id=agency_id)
+    session.flush()
+    return secret
+
+
+def create_terminal(session, agency_id, terminal_id, label, now, actor):
+    get_agency(session, agency_id)
+    if session.get(Terminal, terminal_id) is not None:
+        raise Conflict(f"terminal {terminal_id} exists")
+    secret = new_secret("xt_")
+    session.add(Terminal(id=terminal_id, agency_id=agency_id, token_hash=hash_secret(secret),
+                         label=label, active=True, created_at=now))
+    audit.append(session, actor, "terminal.create", terminal_id, now, agency_id=agency_id)
+    session.flush()
+    return secret
+
+
+def worker_json(w, badges=()):
+    return {"id": w.id, "agency": w.agency_id, "worker_ref": w.worker_ref, "name": w.name,
+            "id_number": w.id_number, "phone": w.phone, "state": w.state,
+            "created_at": w.created_at, "badges": [badge_json(b) for b in badges]}
+
+
+def badge_json(b):
+    return {"id": b.id, "agency": b.agency_id, "worker_id": b.worker_id, "serial": b.serial,
+            "kid": b.kid, "status_idx": b.status_idx, "state": b.state, "reason": b.reason}
+
+
+def create_worker(session, agency_id, worker_ref, now, actor, name=None, id_number=None,
+                  phone=None):
+    get_agency(session, agency_id)
+    if not isinstance(worker_ref, str) or not 1 <= len(worker_ref) <= 64:
+        raise BadRequest("worker_ref must be 1..64 characters")
+    if session.scalar(select(Worker).where(Worker.agency_id == agency_id,
+                                           Worker.worker_ref == worker_ref)) is not None:
+        raise Conflict(f"worker {worker_ref} exists")
+    w = Worker(agency_id=agency_id, worker_ref=worker_ref, name=name, id_number=id_number,
+               phone=phone, state="active", created_at=now)
+    session.add(w)
+    session.flush()
+    audit.append(session, actor, "worker.create", w.id, now, agency_id=agency_id,
+                 worker_ref=worker_ref)
+    return w
+
+
+def get_worker(session, agency_id, worker_id):
+    w = session.get(Worker, worker_id)
+    if w is None or w.agency_id != agency_id:
+        raise NotFound("no such worker in this agency")
+    return w
+
+
+def list_workers(session, agency_id):
+    return list(session.scalars(select(Worker).where(Worker.agency_id == agency_id)
+                                .order_by(Worker.id)))
+
+
+def badges_of(session, worker_id):
+    return list(session.scalars(select(Badge).where(Badge.worker_id == worker_id)
+                                .order_by(Badge.id)))
+
+
+def cancel_worker(session, agency_id, worker_id, now, actor, reason="注销"):
+    """注销: erase personal data, revoke the worker's badges; the pseudonymous worker_ref and
+    the attendance facts stay. Returns the ids of badges revoked."""
+    w = get_worker(session, agency_id, worker_id)
+    if w.state == "cancelled":
+        raise InvalidTransition("worker already cancelled")
+    w.name = w.id_number = w.phone = None
+    w.state, w.cancelled_at = "cancelled", now
+    revoked = []
+    for b in badges_of(session, w.id):
+        if b.state != "revoked":
+            _set_state(session, b, "revoked", now, actor, f"worker cancelled: {reason}")
+            revoked.append(b.id)
+    audit.append(session, actor, "worker.cancel", w.id, now, agency_id=agency_id,
+                 reason=reason)
+    session.flush()
+    return revoked
+
+
+def _next_index(session, agency_id):
+    return (session.scalar(select(func.max(Badge.status_idx))
+                           .where(Badge.agency_id == agency_id)) or -1) + 1
+
+
+def register_badge(session, agency_id, now, actor, worker_id=None, credential=None,
+                   kid=None, serial=None, status_idx=None):
+    """Register a badge, from its credential (parsed strictly; the issuer must be this
+    agency) or from explicit kid/serial. The status index is the credential's, or the next
+    free one."""
+    get_agency(session, agency_id)
+    if worker_id is not None:
+        get_worker(session, agency_id, worker_id)
+    if credential is not None:
+        cred = wire.Credential.parse(credential)
+        if cred.iss != agency_id:
+            raise Forbidden("credential issued by another agency")
+        kid, serial, status_idx = cred.badge_kid.hex(), cred.serial, cred.status_idx
+    if not kid or not serial:
+        raise BadRequest("kid and serial (or a credential) are required")
+    if status_idx is None:
+        status_idx = _next_index(session, agency_id)
+    if session.scalar(select(Badge).where(Badge.kid == kid)) is not None:
+        raise Conflict("a badge with this key is registered")
+    if session.scalar(select(Badge).where(Badge.agency_id == agency_id,
+                                          Badge.status_idx == status_idx)) is not None:
+        raise Conflict(f"status index {status_idx} is taken (re-provisioning needs a new one)")
+    b = Badge(agency_id=agency_id, worker_id=worker_id, serial=serial, kid=kid,
+              status_idx=status_idx, state="registered", credential=credential,
+              created_at=now, updated_at=now)
+    session.add(b)
+    session.flush()
+    audit.append(session, actor, "badge.register", b.id, now, agency_id=agency_id, kid=kid,
+                 serial=serial, status_idx=status_idx, worker_id=worker_id)
+    return b
+
+
+def get_badge(session, agency_id, badge_id):
+    b = session.get(Badge, badge_id)
+    if b is None or b.agency_id != agency_id:
+        raise NotFound("no such badge in this agency")
+    return b
+
+
+def _set_state(session, b, state, now, actor, reason):
+    old = b.state
+    b.state, b.reason, b.updated_at = state, reason, now
+    audit.append(session, actor, f"badge.{state}", b.id, now, agency_id=b.agency_id,
+                 old=old, new=state, reason=reason)
+
+
+def transition(session, agency_id, badge_id, action, now, actor, reason):
+    if action not in TRANSITIONS:
+        raise BadRequest(f"unknown action {action}")
+    if not reason:
+        raise BadRequest("a reason is required / 请填写原因")
+    b = get_badge(session, agency_id, badge_id)
+    allowed, target = TRANSITIONS[action]
+    if b.state not in allowed:
+        raise InvalidTransition(f"cannot {action} a {b.state} badge")
+    _set_state(session, b, target, now, actor, reason)
+    session.flush()
+    return b
+
+
+def reissue(session, agency_id, badge_id, now, actor, reason, credential=None, kid=None,
+            serial=None):
+    """A new badge for the same worker; the old one is revoked in the same transaction."""
+    old = get_badge(session, agency_id, badge_id)
+    if old.state == "revoked":
+        raise InvalidTransition("the old badge is already revoked")
+    new = register_badge(session, agency_id, now, actor, worker_id=old.worker_id,
+                         credential=credential, kid=kid, serial=serial)
+    _set_state(session, old, "revoked", now, actor, f"reissued as badge {new.id}: {reason}")
+    session.flush()
+    return old, new

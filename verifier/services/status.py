@@ -1,0 +1,57 @@
+"""This verifier's own status lists: one per agency whose signing key it holds, built from the
+badges' lifecycle states, signed, stored with seq + 1 and published at /sl/<agency>.
+
+State -> 2-bit value: registered/active valid, suspended/lost suspended, revoked revoked.
+"""
+from sqlalchemy import func, select, text
+
+from host import wire
+from host.wire.status import StatusList, build_status_list
+
+from ..models import Badge, StatusListBlob
+from .errors import NoStatusKey
+
+STATE_BITS = {"registered": wire.VALID, "active": wire.VALID, "suspended": wire.SUSPENDED,
+              "lost": wire.SUSPENDED, "revoked": wire.REVOKED}
+MIN_ENTRIES = 1024
+
+
+def status_uri(base_url, agency_id):
+    return f"{base_url.rstrip('/')}/sl/{agency_id}"
+
+
+def build_bits(session, agency_id):
+    rows = session.execute(select(Badge.status_idx, Badge.state)
+                           .where(Badge.agency_id == agency_id)).all()
+    size = MIN_ENTRIES
+    top = max((idx for idx, _ in rows), default=0) + 1
+    while size < top:
+        size *= 2
+    lst = StatusList(size)
+    for idx, state in rows:
+        if STATE_BITS[state]:
+            lst.set(idx, STATE_BITS[state])
+    return lst
+
+
+def publish(session, store, agency_id, key, base_url, now, ttl, validity):
+    """Sign and store the next list for agency_id; the caller commits and then refreshes the
+    store. Returns the token bytes."""
+    if key is None:
+        raise NoStatusKey(f"no status signing key for {agency_id} (STATUS_KEY_DIR/"
+                          f"{agency_id}.pem) / 缺少该机构的状态列表签名密钥")
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": agency_id})
+    uri = status_uri(base_url, agency_id)
+    seq = (session.scalar(select(func.max(StatusListBlob.seq))
+                          .where(StatusListBlob.uri == uri)) or 0) + 1
+    token = build_status_list(key, uri, build_bits(session, agency_id), seq, now,
+                              now + validity, ttl)
+    store.import_status_list(session, token, now, "system", own=True, agency_id=agency_id)
+    return token
+
+
+def latest_token(session, agency_id):
+    return session.scalar(select(StatusListBlob.token)
+                          .where(StatusListBlob.agency_id == agency_id)
+                          .order_by(StatusListBlob.seq.desc()).limit(1))

@@ -1,0 +1,106 @@
+"""Public verification and terminal check-in ingest."""
+import base64
+import binascii
+import json
+
+from flask import Blueprint, jsonify, request
+
+from host import wire
+
+from ..services import auth, ledger
+from . import wire_status
+from .common import bearer, ext, rate_limited, raw_body
+
+bp = Blueprint("api", __name__)
+
+
+def _b64(text):
+    if not isinstance(text, str):
+        raise wire.Malformed("expected base64url text")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as err:
+        raise wire.Malformed("not base64url") from err
+
+
+def _tap_from_request(limit):
+    body = raw_body(limit)
+    ctype = (request.mimetype or "").lower()
+    if ctype in ("application/cbor", "application/cbor-seq", "application/octet-stream"):
+        return wire.split_sequence(body)
+    if ctype == "application/json":
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise wire.Malformed("body is not JSON") from err
+        if not isinstance(data, dict):
+            raise wire.Malformed("JSON body must be an object")
+        if "tap" in data:
+            return wire.split_sequence(_b64(data["tap"]))
+        return _b64(data.get("token")), _b64(data.get("credential"))
+    raise wire.Malformed("send application/cbor or application/json")
+
+
+@bp.post("/api/v1/verify")
+@rate_limited
+def verify():
+    x = ext()
+    try:
+        token, credential = _tap_from_request(x.config["VERIFY_MAX_BYTES"])
+    except wire.WireError as err:
+        x.metrics.inc("xinka_verifications_total", "verifications by reason", reason=err.reason)
+        return jsonify(valid=False, reason=err.reason, message=err.message), \
+            wire_status(err.reason)
+    with x.db.session() as s:
+        snap = x.snapshot(s)
+        verdict = ledger.record_view(s, snap, token, credential, x.now(), x.policy,
+                                     x.store.cache)
+    x.metrics.inc("xinka_verifications_total", "verifications by reason",
+                  reason=verdict.reason or "valid")
+    body = verdict.to_json()
+    return jsonify(body), 200 if verdict.valid else wire_status(verdict.reason)
+
+
+@bp.post("/api/v1/checkins")
+def checkins():
+    x = ext()
+    with x.db.session() as s:
+        terminal = auth.terminal_for(s, bearer())
+        if terminal is not None:
+            s.expunge(terminal)
+    if terminal is None:
+        return jsonify(reason="unauthorized", message="terminal token required / 需要终端令牌"), 401
+    body = raw_body(x.config["CHECKIN_MAX_BYTES"])
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return jsonify(reason="malformed", message='body must be {"items": [...]}'), 400
+    if len(items) > x.config["CHECKIN_MAX_ITEMS"]:
+        return jsonify(reason="oversized",
+                       message=f"at most {x.config['CHECKIN_MAX_ITEMS']} items"), 413
+    now = x.now()
+    snap = x.snapshot()
+    results = ledger.run_batch(x.db, snap, terminal, items, now, x.policy,
+                               x.config["TIMEZONE"], x.config["PERIOD_START_DAY"],
+                               x.store.cache)
+    summary = {}
+    for i, r in enumerate(results):
+        r["index"] = i
+        key = r["result"] if r["result"] != "refused" else r["reason"]
+        summary[key] = summary.get(key, 0) + 1
+        x.metrics.inc("xinka_checkin_items_total", "check-in items by result", result=key)
+        if r["result"] == "accepted":
+            seen = _seen_at(items[i])
+            if seen is not None:
+                x.last_ingest_lag = now - seen
+    return jsonify(results=results, summary=summary), 200
+
+
+def _seen_at(item):
+    try:
+        return int(item["receipt"]["seen_at"])
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,62 @@
+"""Helpers shared by the blueprints: the extension, auth, rate limiting, JSON bodies."""
+import functools
+
+from flask import abort, current_app, g, jsonify, request
+
+from ..services import auth
+from ..services.errors import BadRequest, Forbidden
+
+
+def ext():
+    return current_app.extensions["xinka"]
+
+
+def bearer():
+    h = request.headers.get("Authorization", "")
+    if h.startswith("Bearer "):
+        return h[7:].strip()
+    return request.headers.get("X-Api-Key")
+
+
+def rate_limited(view):
+    @functools.wraps(view)
+    def wrapper(*a, **kw):
+        if not ext().limiter.allow(request.remote_addr or "?"):
+            return jsonify(reason="rate_limited", message="too many requests / 请求过于频繁"), 429
+        return view(*a, **kw)
+    return wrapper
+
+
+def api_key_required(view):
+    """Sets g.agency (None for an operator key) and g.actor."""
+    @functools.wraps(view)
+    def wrapper(*a, **kw):
+        with ext().db.session() as s:
+            ok, agency = auth.api_key_principal(s, bearer())
+        if not ok:
+            return jsonify(reason="unauthorized", message="API key required / 需要 API 密钥"), 401
+        g.agency = agency
+        g.actor = f"api:{agency or 'operator'}"
+        return view(*a, **kw)
+    return wrapper
+
+
+def operator_only():
+    if g.agency is not None:
+        raise Forbidden("operator key required / 需要运营方密钥")
+
+
+def json_body():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("a JSON object body is required", reason="malformed")
+    return data
+
+
+def raw_body(limit):
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        abort(413)
+    return data

@@ -1,0 +1,54 @@
+"""Operations: health, readiness, metrics, the OpenAPI document, published status lists."""
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+
+from ..openapi import document
+from ..services import status as status_service
+from .common import ext, rate_limited
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(ok=True)
+
+
+@bp.get("/readyz")
+def readyz():
+    x = ext()
+    problems = []
+    try:
+        with x.db.session() as s:
+            s.execute(text("SELECT 1"))
+            snap = x.store.refresh(s, x.now(), force=True)
+    except Exception as err:        # noqa: BLE001 - readiness reports any failure
+        return jsonify(ready=False, problems=[f"database: {type(err).__name__}"]), 503
+    now = x.now()
+    if snap.trust is None:
+        problems.append("no trust list loaded")
+    for uri, lst in snap.lists.items():
+        max_age = x.policy.max_age_s or lst.ttl
+        if now - lst.iat > max_age or now > lst.exp:
+            problems.append(f"status list {uri} is stale ({now - lst.iat} s old)")
+    return jsonify(ready=not problems, problems=problems), 200 if not problems else 503
+
+
+@bp.get("/metrics")
+def metrics():
+    return Response(ext().metrics.render(), mimetype="text/plain; version=0.0.4")
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@bp.get("/sl/<agency_id>")
+@rate_limited
+def status_list(agency_id):
+    with ext().db.session() as s:
+        token = status_service.latest_token(s, agency_id)
+    if token is None:
+        return jsonify(reason="not_found", message="no status list for this agency"), 404
+    return Response(token, mimetype="application/statuslist+cwt")

@@ -1,0 +1,259 @@
+"""The agency-facing API: registry, badge lifecycle, attendance, exports, audit, list
+imports. Every route takes an API key; an agency key reaches only its own agency."""
+import base64
+import binascii
+import csv
+import io
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from ..services import attendance, audit, registry, status as status_service
+from ..services.errors import BadRequest, NotFound
+from ..services.periods import parse_period
+from ..models import CloneEvidence, ctr_value
+from .common import api_key_required, ext, json_body, operator_only, raw_body
+
+bp = Blueprint("registry", __name__, url_prefix="/api/v1")
+
+
+def _republish(s, agency_id):
+    """Sign the agency's next status list when we hold its key; 'no_key' otherwise."""
+    x = ext()
+    key = x.signing_key(agency_id)
+    if key is None or x.store.snapshot.trust is None:
+        return "no_key"
+    status_service.publish(s, x.store, agency_id, key, x.config["STATUS_BASE_URL"], x.now(),
+                           x.config["STATUS_TTL_S"], x.config["STATUS_VALIDITY_S"])
+    return "published"
+
+
+def _after_list_change():
+    x = ext()
+    with x.db.session() as s:
+        x.store.refresh(s, x.now(), force=True)
+
+
+def _opt_b64(value):
+    if value is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError, TypeError) as err:
+        raise BadRequest("credential is not base64url", reason="malformed") from err
+
+
+@bp.post("/agencies")
+@api_key_required
+def create_agency():
+    operator_only()
+    d = json_body()
+    if not isinstance(d.get("id"), str) or not isinstance(d.get("name"), str):
+        raise BadRequest("id and name are required")
+    x = ext()
+    with x.db.session() as s:
+        registry.create_agency(s, d["id"], d["name"], x.now(), g.actor)
+    return jsonify(id=d["id"], name=d["name"]), 201
+
+
+@bp.post("/agencies/<agency_id>/api-keys")
+@api_key_required
+def create_api_key(agency_id):
+    registry.authorize(g.agency, agency_id)
+    x = ext()
+    with x.db.session() as s:
+        secret = registry.create_api_key(s, agency_id, json_body().get("label", ""), x.now(),
+                                         g.actor)
+    return jsonify(api_key=secret), 201
+
+
+@bp.post("/agencies/<agency_id>/terminals")
+@api_key_required
+def create_terminal(agency_id):
+    registry.authorize(g.agency, agency_id)
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        secret = registry.create_terminal(s, agency_id, d.get("id"), d.get("label", ""),
+                                          x.now(), g.actor)
+    return jsonify(id=d.get("id"), token=secret), 201
+
+
+@bp.get("/agencies/<agency_id>/workers")
+@api_key_required
+def list_workers(agency_id):
+    registry.authorize(g.agency, agency_id)
+    with ext().db.session() as s:
+        return jsonify(workers=[registry.worker_json(w)
+                                for w in registry.list_workers(s, agency_id)])
+
+
+@bp.post("/agencies/<agency_id>/workers")
+@api_key_required
+def create_worker(agency_id):
+    registry.authorize(g.agency, agency_id)
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        w = registry.create_worker(s, agency_id, d.get("worker_ref"), x.now(), g.actor,
+                                   d.get("name"), d.get("id_number"), d.get("phone"))
+        return jsonify(registry.worker_json(w)), 201
+
+
+@bp.get("/agencies/<agency_id>/workers/<int:worker_id>")
+@api_key_required
+def get_worker(agency_id, worker_id):
+    registry.authorize(g.agency, agency_id)
+    with ext().db.session() as s:
+        w = registry.get_worker(s, agency_id, worker_id)
+        return jsonify(registry.worker_json(w, registry.badges_of(s, w.id)))
+
+
+@bp.post("/agencies/<agency_id>/workers/<int:worker_id>/cancel")
+@api_key_required
+def cancel_worker(agency_id, worker_id):
+    registry.authorize(g.agency, agency_id)
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        revoked = registry.cancel_worker(s, agency_id, worker_id, x.now(), g.actor,
+                                         d.get("reason") or "注销")
+        published = _republish(s, agency_id) if revoked else "unchanged"
+    _after_list_change()
+    return jsonify(cancelled=worker_id, revoked_badges=revoked, status_list=published)
+
+
+@bp.get("/agencies/<agency_id>/workers/<int:worker_id>/attendance")
+@api_key_required
+def worker_history(agency_id, worker_id):
+    registry.authorize(g.agency, agency_id)
+    with ext().db.session() as s:
+        return jsonify(attendance.history(s, agency_id, worker_id))
+
+
+@bp.post("/agencies/<agency_id>/badges")
+@api_key_required
+def register_badge(agency_id):
+    registry.authorize(g.agency, agency_id)
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        b = registry.register_badge(s, agency_id, x.now(), g.actor, d.get("worker_id"),
+                                    _opt_b64(d.get("credential")), d.get("kid"),
+                                    d.get("serial"), d.get("status_idx"))
+        published = _republish(s, agency_id)
+        out = registry.badge_json(b)
+    _after_list_change()
+    return jsonify({**out, "status_list": published}), 201
+
+
+@bp.post("/agencies/<agency_id>/badges/<int:badge_id>/<action>")
+@api_key_required
+def badge_action(agency_id, badge_id, action):
+    registry.authorize(g.agency, agency_id)
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        if action == "reissue":
+            old, new = registry.reissue(s, agency_id, badge_id, x.now(), g.actor,
+                                        d.get("reason"), _opt_b64(d.get("credential")),
+                                        d.get("kid"), d.get("serial"))
+            out = {"old": registry.badge_json(old), "new": registry.badge_json(new)}
+        elif action in registry.TRANSITIONS:
+            out = registry.badge_json(registry.transition(s, agency_id, badge_id, action,
+                                                          x.now(), g.actor, d.get("reason")))
+        else:
+            raise NotFound(f"unknown badge action {action}")
+        out["status_list"] = _republish(s, agency_id)
+    _after_list_change()
+    return jsonify(out)
+
+
+def _period_arg():
+    period = request.args.get("period", "")
+    try:
+        parse_period(period)
+    except ValueError as err:
+        raise BadRequest(str(err)) from err
+    return period
+
+
+@bp.get("/agencies/<agency_id>/attendance")
+@api_key_required
+def agency_attendance(agency_id):
+    registry.authorize(g.agency, agency_id)
+    period = _period_arg()
+    x = ext()
+    with x.db.session() as s:
+        registry.get_agency(s, agency_id)
+        return jsonify(attendance.report(s, agency_id, period, x.config["TIMEZONE"],
+                                         x.config["PERIOD_START_DAY"]))
+
+
+@bp.get("/agencies/<agency_id>/export")
+@api_key_required
+def export(agency_id):
+    """CSV of one period: worker_ref, present, first/last check-in and where."""
+    registry.authorize(g.agency, agency_id)
+    period = _period_arg()
+    x = ext()
+    with x.db.session() as s:
+        registry.get_agency(s, agency_id)
+        rep = attendance.report(s, agency_id, period, x.config["TIMEZONE"],
+                                x.config["PERIOD_START_DAY"])
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["worker_ref", "present", "first_at", "first_terminal", "last_at",
+                "last_terminal", "count"])
+    for r in rep["present"]:
+        w.writerow([r["worker_ref"], 1, r["first_at"], r["first_terminal"], r["last_at"],
+                    r["last_terminal"], r["count"]])
+    for r in rep["missing"]:
+        w.writerow([r["worker_ref"], 0, "", "", "", "", 0])
+    return Response(out.getvalue(), mimetype="text/csv")
+
+
+@bp.get("/agencies/<agency_id>/clone-evidence")
+@api_key_required
+def clone_evidence(agency_id):
+    registry.authorize(g.agency, agency_id)
+    from sqlalchemy import select
+    from ..models import Badge
+    with ext().db.session() as s:
+        rows = s.execute(select(CloneEvidence).join(Badge, Badge.kid == CloneEvidence.badge_kid)
+                         .where(Badge.agency_id == agency_id)
+                         .order_by(CloneEvidence.id)).scalars()
+        return jsonify(evidence=[{"badge_kid": e.badge_kid, "kind": e.kind,
+                                  "counter": str(ctr_value(e.ctr_key)), "source": e.source,
+                                  "at": e.at} for e in rows])
+
+
+@bp.get("/audit")
+@api_key_required
+def audit_log():
+    with ext().db.session() as s:
+        return jsonify(entries=audit.entries(s, g.agency, int(request.args.get("limit", 100))))
+
+
+@bp.post("/trust-list")
+@api_key_required
+def import_trust_list():
+    operator_only()
+    x = ext()
+    data = raw_body(64 * 1024)
+    with x.db.session() as s:
+        t = x.store.import_trust_list(s, data, x.now(), g.actor)
+    _after_list_change()
+    return jsonify(seq=t.seq, agencies=len(t)), 201
+
+
+@bp.post("/status-lists")
+@api_key_required
+def import_status_list():
+    operator_only()
+    x = ext()
+    data = raw_body(8 * 1024 * 1024)
+    with x.db.session() as s:
+        x.store.refresh(s, x.now(), force=True)
+        lst = x.store.import_status_list(s, data, x.now(), g.actor)
+    _after_list_change()
+    return jsonify(uri=lst.uri, seq=lst.seq), 201

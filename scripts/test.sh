@@ -12,5 +12,15 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null \
         || echo "warning: could not install postgresql; PostgreSQL tests will be skipped (or fail under CI=true)" >&2
 fi
+# The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Debian's
+# chromedriver (Selenium; no browser download); a CJK font so screenshots show Chinese.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    echo "== installing Chromium and chromedriver (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver \
+        fonts-wqy-microhei >/dev/null \
+        || echo "warning: could not install chromium; browser tests will be skipped (or fail under CI=true)" >&2
+fi
 echo "== running the test suite"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

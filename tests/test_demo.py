@@ -1,15 +1,25 @@
-"""The README's first command's main job, with one badge."""
-import re
+"""The README's first command's pieces, quickly (tests/test_first_run.py runs the whole of it):
+the month's plan has the promised roles, the simulated month is the last complete one."""
+import time
 
-from host import demo, wire
+from host import demo, demo_month
 
 
-def test_demo_issues_a_badge_in_micropython_and_its_url_verifies(capsys):
-    assert demo.main(["--badges", "1", "--host", "v.example.cn"]) == 0
-    out = capsys.readouterr().out
-    assert "VERIFIED status token, counter 1" in out
-    url = re.search(r"https://v\.example\.cn/t/\S+", out).group(0)
-    token, credential = wire.parse_tap_url(url)
-    cred = wire.Credential.parse(credential)
-    assert cred.iss == demo.AGENCY_ID and cred.sub == "W-00001"
-    assert len(wire.tag_data("v.example.cn", token, credential)) <= 888
+def test_month_plan_has_green_revoked_cloned_and_missing_workers():
+    for n in (4, 8, 12):
+        roles = demo_month.plan_roles(n)
+        events = demo_month.schedule(n, roles)
+        taps = {i for _, what, i in events if what.startswith("checkin")}
+        assert roles["green"] in taps and roles["revoked"] in taps
+        assert not taps & set(roles["missing"])
+        kinds = [what for _, what, i in events if i == roles["revoked"]]
+        assert kinds.index("revoke") < len(kinds) - 1      # a tap after the revocation
+        clone = [what for _, what, i in events if i == roles["cloned"]]
+        assert clone.index("copy") < clone.index("checkin-clone")
+        assert all(1 <= day <= 28 for day, _, _ in events)
+
+
+def test_the_simulated_month_is_the_previous_one():
+    start, period = demo.previous_month(int(time.time()))
+    assert start.day == 1 and start.timestamp() < time.time() - 86400
+    assert period == f"{start.year:04d}-{start.month:02d}"

@@ -141,6 +141,9 @@ COMMANDS = [db_upgrade, trust_import, status_import, status_publish, agency_crea
             apikey_create, terminal_create, audit_verify] + \
     [_badge_command(a) for a in ("activate", "suspend", "lose", "reinstate", "revoke")]
 
+from .cli_console import COMMANDS as _CONSOLE_COMMANDS  # noqa: E402  (staff, catalogue)
+COMMANDS += _CONSOLE_COMMANDS
+
 
 def init_app(app):
     for c in COMMANDS:

@@ -25,6 +25,10 @@ DEFAULTS = {
     "TIMEZONE": "Asia/Shanghai",
     "PERIOD_START_DAY": 1,             # 26: period "2027-02" runs 26 Jan .. 25 Feb
     "FIXED_NOW": 0,                    # tests and replays only: a fixed clock (Unix s)
+    "COOKIE_SECURE": False,            # console/employer cookies Secure (also on HTTPS requests)
+    "RELOAD_WINDOW_S": 600,            # employer page: the first browser may reload this long
+    "REVIEW_WINDOW_S": 7 * 86400,      # a consent view may be reviewed this long
+    "SESSION_TTL_S": 8 * 3600,         # console sessions
 }
 
 _PREFIX = "XINKA_"

@@ -84,6 +84,22 @@ class Badge(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class StatusIndex(Base):
+    """A status index reserved for a badge being provisioned, and what became of it:
+    reserved -> registered (a badge with it was registered) | free (given back before any
+    credential carried it: may be handed out again) | retired (a credential carrying it may
+    exist: never handed out again, revoked in the agency's status list)."""
+    __tablename__ = "status_indices"
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(16))
+    kid: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    serial: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class Terminal(Base):
     __tablename__ = "terminals"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -193,3 +209,6 @@ class AuditEntry(Base):
 
 Index("ix_attendance_worker", Attendance.agency_id, Attendance.worker_ref)
 Index("ix_checkins_period", Checkin.agency_id, Checkin.period)
+Index("ix_status_indices_state", StatusIndex.agency_id, StatusIndex.state)
+
+from . import models_console  # noqa: E402,F401  (console tables: same metadata)

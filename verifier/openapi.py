@@ -24,6 +24,11 @@ BADGE = {"name": "badge_id", "in": "path", "required": True, "schema": {"type": 
 PERIOD = {"name": "period", "in": "query", "required": True,
           "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}
 OBJ = {"type": "object"}
+RES_STATES = ["reserved", "registered", "free", "retired"]
+RESERVATION = {"type": "object", "required": ["status_idx", "uri"], "properties": {
+    "status_idx": {"type": "integer"}, "uri": {"type": "string"},
+    "state": {"type": "string", "enum": RES_STATES}, "kid": {"type": "string"},
+    "serial": {"type": "string"}}}
 KEY = [{"apiKey": []}]
 
 
@@ -120,9 +125,54 @@ def document():
             "/api/v1/agencies/{agency_id}/workers/{worker_id}/attendance": {"get": _op(
                 "A worker's attendance history", {"200": _resp("history", OBJ), **std},
                 [AGENCY, WORKER], security=KEY)},
+            "/api/v1/agencies/{agency_id}/status-indices": {
+                "get": _op("Status index reservations (?state=reserved|registered|free|"
+                           "retired)", {"200": _resp("reservations", OBJ), **std},
+                           [AGENCY, {"name": "state", "in": "query", "required": False,
+                                     "schema": {"type": "string", "enum": RES_STATES}}],
+                           security=KEY, tag="provisioning"),
+                "post": _op("Reserve a status index for a badge key being provisioned "
+                            "(the same kid and serial again: the same reservation, 200)",
+                            {"201": _resp("reserved", RESERVATION),
+                             "200": _resp("already reserved for this key", RESERVATION),
+                             "409": _resp("kid_registered / index_reserved", ERR), **std},
+                            [AGENCY], _json({"type": "object", "required": ["kid", "serial"],
+                                             "properties": {
+                                                 "kid": {"type": "string",
+                                                         "pattern": "^[0-9a-fA-F]{16}$"},
+                                                 "serial": {"type": "string"}}}),
+                            KEY, tag="provisioning")},
+            "/api/v1/agencies/{agency_id}/status-indices/{status_idx}": {"delete": _op(
+                "Give back a reservation never registered: free, or retired (a credential "
+                "carrying it may exist: never handed out again, revoked in the status list)",
+                {"200": _resp("released", {"type": "object", "properties": {
+                    "status_idx": {"type": "integer"},
+                    "state": {"type": "string", "enum": ["free", "retired"]},
+                    "status_list": {"type": "string"}}}),
+                 "409": _resp("not_reserved, or index_registered (with badge_id and kid)",
+                              ERR), **std},
+                [AGENCY, {"name": "status_idx", "in": "path", "required": True,
+                          "schema": {"type": "integer", "minimum": 0}}],
+                _json({"type": "object", "properties": {
+                    "retire": {"type": "boolean", "default": True},
+                    "reason": {"type": "string"}}}), KEY, tag="provisioning")},
             "/api/v1/agencies/{agency_id}/badges": {"post": _op(
-                "Register a badge", {"201": _resp("created", OBJ), **std}, [AGENCY],
-                _json(OBJ), KEY)},
+                "Register a badge: from its credential (verified against the trust list; "
+                "must carry this agency's status uri; consumes the reservation of its "
+                "index) or from kid and serial; for worker_id or worker_ref (found or "
+                "created)",
+                {"201": _resp("created", OBJ), "409": _resp(
+                    "kid_registered / index_reserved / index_retired / not_reserved / "
+                    "worker_cancelled / conflict", ERR),
+                 "422": _resp("credential refused: a wire reason, wrong_agency, "
+                              "wrong_status_uri, kid_mismatch, serial_mismatch, "
+                              "status_idx_mismatch, worker_mismatch", ERR), **std}, [AGENCY],
+                _json({"type": "object", "properties": {
+                    "credential": {"type": "string", "description": "base64url"},
+                    "kid": {"type": "string"}, "serial": {"type": "string"},
+                    "status_idx": {"type": "integer", "minimum": 0},
+                    "worker_id": {"type": "integer"}, "worker_ref": {"type": "string"}}}),
+                KEY)},
             "/api/v1/agencies/{agency_id}/badges/{badge_id}/{action}": {"post": _op(
                 "activate / suspend / lose / reinstate / revoke / reissue",
                 {"200": _resp("done", OBJ), "409": _resp("invalid transition", ERR), **std},
@@ -133,6 +183,10 @@ def document():
             "/api/v1/agencies/{agency_id}/attendance": {"get": _op(
                 "Who is present / missing in a period", {"200": _resp("report", OBJ), **std},
                 [AGENCY, PERIOD], security=KEY, tag="attendance")},
+            "/api/v1/agencies/{agency_id}/attendance/daily": {"get": _op(
+                "Check-ins per day of a period (the console's heat map)",
+                {"200": _resp("days", OBJ), **std}, [AGENCY, PERIOD], security=KEY,
+                tag="attendance")},
             "/api/v1/agencies/{agency_id}/export": {"get": _op(
                 "Attendance of a period as CSV",
                 {"200": {"description": "CSV", "content": {"text/csv": {"schema": {
@@ -143,7 +197,11 @@ def document():
                                                            **std}, [AGENCY], security=KEY)},
             "/api/v1/audit": {"get": _op("Audit log entries", {"200": _resp("entries", OBJ),
                                                                **std}, security=KEY)},
-            "/api/v1/trust-list": {"post": _op(
+            "/api/v1/trust-list": {"get": _op(
+                "The newest trust list (signed by the authority)",
+                {"200": {"description": "trust list", "content": {
+                    "application/cose": {"schema": {"type": "string"}}}},
+                 "404": _resp("none", ERR)}, security=[], tag="ops"), "post": _op(
                 "Import a signed trust list (operator)",
                 {"201": _resp("imported", OBJ), "409": _resp("not newer", ERR),
                  "422": _resp("refused", ERR), **std},
@@ -159,6 +217,30 @@ def document():
                 {"200": {"description": "status list token", "content": {
                     "application/statuslist+cwt": {"schema": {"type": "string"}}}},
                  "404": _resp("none", ERR)}, [AGENCY], security=[], tag="ops")},
+            "/sl/{agency_id}/compact/manifest": {"get": _op(
+                "Signed manifest of the agency's compact status list (chunk starts, sizes, "
+                "SHA-256)",
+                {"200": {"description": "manifest", "content": {
+                    "application/xk-compact+cwt": {"schema": {"type": "string"}}}},
+                 "404": _resp("none", ERR), "409": _resp("no status key", ERR)},
+                [AGENCY], security=[], tag="ops")},
+            "/sl/{agency_id}/compact/chunk/{n}": {"get": _op(
+                "One chunk of the compact status list (optional ?seq=)",
+                {"200": {"description": "chunk", "content": {
+                    "application/octet-stream": {"schema": {"type": "string"}}}},
+                 "404": _resp("none", ERR), "409": _resp("no status key", ERR)},
+                [AGENCY, {"name": "n", "in": "path", "required": True,
+                          "schema": {"type": "integer"}},
+                 {"name": "seq", "in": "query", "required": False,
+                  "schema": {"type": "integer"}}], security=[], tag="ops")},
+            "/sl/{agency_id}/compact/delta/{from_seq}": {"get": _op(
+                "Signed changes from from_seq to the newest list",
+                {"200": {"description": "delta", "content": {
+                    "application/xk-compact-delta+cwt": {"schema": {"type": "string"}}}},
+                 "204": {"description": "from_seq is the newest"},
+                 "404": _resp("unknown seq", ERR), "409": _resp("no status key", ERR)},
+                [AGENCY, {"name": "from_seq", "in": "path", "required": True,
+                          "schema": {"type": "integer"}}], security=[], tag="ops")},
             "/healthz": {"get": _op("Liveness", {"200": _resp("ok", OBJ)}, security=[],
                                     tag="ops")},
             "/readyz": {"get": _op("Readiness (fails on a stale status list)",

@@ -1,8 +1,9 @@
 """The badge board on an ESP32-C3: the ONE module that imports `machine`.
 
 Reads the pin map (hardware/badge/board.json, copied to the device as /board.json), builds the
-I2C bus and the pins, and provides what firmware/badge/main.py asks of a board. Sleep is
-machine.lightsleep with wake on the FD and button pins (low level). On the badge:
+I2C bus and the pins, and provides what firmware/badge/main.py and boot_select.py ask of a
+board. Sleep is machine.lightsleep with wake on the FD and button pins (low level). On the
+badge, /main.py (firmware/badge/main_esp32.py) runs:
     import board_esp32c3; board_esp32c3.run()
 """
 import json
@@ -45,6 +46,14 @@ class Board:
     def fd_edges(self):
         return self._edges
 
+    def button(self):
+        """The button's level now: True while it is held."""
+        return self._btn.value() == 0
+
+    def chip_id(self):
+        """The chip's 6-byte MAC (the badge serial)."""
+        return bytes(machine.unique_id())
+
     def take_button(self):
         p = self._pressed
         self._pressed = False
@@ -73,6 +82,22 @@ class Board:
         return time.ticks_ms()
 
 
+def _badge_loop(board):
+    # /main.py is the boot entry (main_esp32.py); the badge loop module is /lib/main.mpy, which
+    # "" (the current directory, "/") would shadow: import it from the rest of the path
+    import sys
+    cwd = "" in sys.path
+    if cwd:
+        sys.path.remove("")
+    try:
+        import main
+    finally:
+        if cwd:
+            sys.path.insert(0, "")
+    main.main(board)
+
+
 def run():
-    import main
-    main.main(Board())
+    """Boot: provisioning mode on USB serial or the badge loop (boot_select.py)."""
+    import boot_select
+    boot_select.run(Board(), _badge_loop)

@@ -8,6 +8,7 @@ names it). What the worker sees:
   low_battery   one short blink, long gap battery below LOW_BATTERY_MV at a wake
   unprovisioned five fast blinks          no key / credential / host on flash: tag holds no token
   error         long on                   flash or tag failure; the badge keeps trying
+  provisioning  two slow blinks           provisioning mode on USB serial (boot_select.py)
 """
 LOW_BATTERY_MV = 3500
 
@@ -18,6 +19,7 @@ PATTERNS = {
     "low_battery": ((50, 950),),
     "unprovisioned": ((60, 60), (60, 60), (60, 60), (60, 60), (60, 0)),
     "error": ((1500, 0),),
+    "provisioning": ((500, 500), (500, 0)),
 }
 
 

@@ -100,6 +100,10 @@ class SimBadge:
             text=True, bufsize=1)
         threading.Thread(target=self._reader, args=(self.proc, self.lines), daemon=True).start()
         self.boots += 1
+        free = int(self.expect("HEAP", timeout).split()[1])
+        if free > self.budget + 64:
+            raise RuntimeError("badge %d: the firmware would get %d bytes of heap, above the "
+                               "badge's budget of %d" % (self.index, free, self.budget))
         self.expect("READY", timeout)
         return self
 

@@ -1,14 +1,15 @@
 """Agencies, workers, badges and terminals, and the badge lifecycle. Every change appends to
 the audit log in the same transaction. Callers check that the principal may act for the
 agency (`authorize`)."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from host import wire
 
 from ..models import Agency, ApiKey, Badge, Terminal, Worker
-from . import audit
+from . import audit, reservations
 from .auth import hash_secret, new_secret
-from .errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from .errors import (BadRequest, Conflict, Forbidden, InvalidTransition, NotFound,
+                     ServiceError)
 
 TRANSITIONS = {
     "activate": ({"registered"}, "active"),
@@ -128,40 +129,104 @@ def cancel_worker(session, agency_id, worker_id, now, actor, reason="注销"):
     return revoked
 
 
-def _next_index(session, agency_id):
-    return (session.scalar(select(func.max(Badge.status_idx))
-                           .where(Badge.agency_id == agency_id)) or -1) + 1
+class CredentialRefused(ServiceError):
+    """A credential offered for registration that does not verify or does not match."""
+    reason, http_status = "credential_refused", 422
+
+
+def _credential(data, trust, now, verify):
+    """The parsed credential; with `verify`, checked against the trust list at `now`."""
+    try:
+        if not verify:
+            return wire.Credential.parse(data)
+        if trust is None:
+            raise CredentialRefused("no trust list loaded / 尚未导入信任列表",
+                                    reason="untrusted_issuer")
+        return wire.Credential.verify(data, trust, now)
+    except wire.WireError as err:
+        if err.reason in ("malformed", "oversized"):
+            raise BadRequest(f"credential: {err.message}", reason=err.reason) from err
+        raise CredentialRefused(f"credential: {err.message}", reason=err.reason) from err
+
+
+def _worker_for(session, agency_id, worker_id, worker_ref, now, actor):
+    """The worker by id, or found / created by its pseudonymous reference; None if neither."""
+    w = None
+    if worker_id is not None:
+        if type(worker_id) is not int:
+            raise BadRequest("worker_id must be an integer", reason="malformed")
+        w = get_worker(session, agency_id, worker_id)
+        if worker_ref is not None and worker_ref != w.worker_ref:
+            raise BadRequest("worker_id and worker_ref name different workers")
+    elif worker_ref is not None:
+        w = session.scalar(select(Worker).where(Worker.agency_id == agency_id,
+                                                Worker.worker_ref == worker_ref))
+        if w is None:
+            w = create_worker(session, agency_id, worker_ref, now, actor)
+    if w is not None and w.state == "cancelled":
+        raise InvalidTransition(f"worker {w.worker_ref} is cancelled (注销) / 该服务员已注销",
+                                reason="worker_cancelled")
+    return w
 
 
 def register_badge(session, agency_id, now, actor, worker_id=None, credential=None,
-                   kid=None, serial=None, status_idx=None):
-    """Register a badge, from its credential (parsed strictly; the issuer must be this
-    agency) or from explicit kid/serial. The status index is the credential's, or the next
-    free one."""
+                   kid=None, serial=None, status_idx=None, worker_ref=None, trust=None,
+                   status_uri=None, verify=False):
+    """Register a badge from its credential or from explicit kid/serial, for a worker given by
+    id or by reference (found or created). The status index is the credential's, the one
+    given, or the next new one; a reservation of it (reservations.reserve) is consumed and
+    must be for this badge.
+
+    verify: the credential must verify against `trust` (this agency's key, validity) and carry
+    `status_uri`; kid, serial, status_idx and worker_ref, when given, must be the credential's.
+    Refusals carry a reason code (CredentialRefused 422, Conflict 409, BadRequest 400)."""
     get_agency(session, agency_id)
-    if worker_id is not None:
-        get_worker(session, agency_id, worker_id)
+    reservations.lock_agency(session, agency_id)
+    kid = reservations.kid_hex(kid) if kid is not None else None
+    serial = reservations.serial_hex(serial) if serial is not None else None
+    if status_idx is not None:
+        status_idx = reservations.index_value(status_idx)
+    if worker_ref is not None and (not isinstance(worker_ref, str)
+                                   or not 1 <= len(worker_ref) <= 64):
+        raise BadRequest("worker_ref must be 1..64 characters", reason="malformed")
     if credential is not None:
-        cred = wire.Credential.parse(credential)
+        cred = _credential(credential, trust, now, verify)
         if cred.iss != agency_id:
-            raise Forbidden("credential issued by another agency")
+            raise CredentialRefused(f"credential issued by {cred.iss}, not {agency_id} / "
+                                    "凭证不是本机构签发的", reason="wrong_agency")
+        checks = (("status_uri", status_uri, cred.status_uri, "wrong_status_uri"),
+                  ("kid", kid, cred.badge_kid.hex(), "kid_mismatch"),
+                  ("serial", serial, cred.serial, "serial_mismatch"),
+                  ("status_idx", status_idx, cred.status_idx, "status_idx_mismatch"),
+                  ("worker_ref", worker_ref, cred.sub, "worker_mismatch"))
+        for name, given, carried, reason in checks:
+            if given is not None and given != carried:
+                raise CredentialRefused(f"the credential carries {name} {carried!r}, not "
+                                        f"{given!r} / 凭证内容不符", reason=reason)
         kid, serial, status_idx = cred.badge_kid.hex(), cred.serial, cred.status_idx
     if not kid or not serial:
         raise BadRequest("kid and serial (or a credential) are required")
-    if status_idx is None:
-        status_idx = _next_index(session, agency_id)
     if session.scalar(select(Badge).where(Badge.kid == kid)) is not None:
-        raise Conflict("a badge with this key is registered")
+        raise Conflict("a badge with this key is registered / 该密钥的徽章已登记",
+                       reason="kid_registered")
+    w = _worker_for(session, agency_id, worker_id, worker_ref, now, actor)
+    if credential is not None and w is not None and w.worker_ref != cred.sub:
+        raise CredentialRefused(f"the credential is for worker {cred.sub!r}, not "
+                                f"{w.worker_ref!r}", reason="worker_mismatch")
+    if status_idx is None:
+        status_idx = reservations.next_index(session, agency_id)
+    else:
+        reservations.claim(session, agency_id, status_idx, kid, serial, now)
     if session.scalar(select(Badge).where(Badge.agency_id == agency_id,
                                           Badge.status_idx == status_idx)) is not None:
         raise Conflict(f"status index {status_idx} is taken (re-provisioning needs a new one)")
-    b = Badge(agency_id=agency_id, worker_id=worker_id, serial=serial, kid=kid,
-              status_idx=status_idx, state="registered", credential=credential,
+    b = Badge(agency_id=agency_id, worker_id=w.id if w is not None else None, serial=serial,
+              kid=kid, status_idx=status_idx, state="registered", credential=credential,
               created_at=now, updated_at=now)
     session.add(b)
     session.flush()
     audit.append(session, actor, "badge.register", b.id, now, agency_id=agency_id, kid=kid,
-                 serial=serial, status_idx=status_idx, worker_id=worker_id)
+                 serial=serial, status_idx=status_idx, worker_id=b.worker_id)
     return b
 
 
@@ -194,13 +259,14 @@ def transition(session, agency_id, badge_id, action, now, actor, reason):
 
 
 def reissue(session, agency_id, badge_id, now, actor, reason, credential=None, kid=None,
-            serial=None):
-    """A new badge for the same worker; the old one is revoked in the same transaction."""
+            serial=None, **checks):
+    """A new badge for the same worker; the old one is revoked in the same transaction.
+    checks: register_badge's trust, status_uri, verify."""
     old = get_badge(session, agency_id, badge_id)
     if old.state == "revoked":
         raise InvalidTransition("the old badge is already revoked")
     new = register_badge(session, agency_id, now, actor, worker_id=old.worker_id,
-                         credential=credential, kid=kid, serial=serial)
+                         credential=credential, kid=kid, serial=serial, **checks)
     _set_state(session, old, "revoked", now, actor, f"reissued as badge {new.id}: {reason}")
     session.flush()
     return old, new

@@ -1,14 +1,15 @@
 """This verifier's own status lists: one per agency whose signing key it holds, built from the
 badges' lifecycle states, signed, stored with seq + 1 and published at /sl/<agency>.
 
-State -> 2-bit value: registered/active valid, suspended/lost suspended, revoked revoked.
+State -> 2-bit value: registered/active valid, suspended/lost suspended, revoked revoked; a
+retired status index reservation (services/reservations.py) revoked.
 """
 from sqlalchemy import func, select, text
 
 from host import wire
 from host.wire.status import StatusList, build_status_list
 
-from ..models import Badge, StatusListBlob
+from ..models import Badge, StatusIndex, StatusListBlob
 from .errors import NoStatusKey
 
 STATE_BITS = {"registered": wire.VALID, "active": wire.VALID, "suspended": wire.SUSPENDED,
@@ -23,6 +24,9 @@ def status_uri(base_url, agency_id):
 def build_bits(session, agency_id):
     rows = session.execute(select(Badge.status_idx, Badge.state)
                            .where(Badge.agency_id == agency_id)).all()
+    # a retired reservation: a credential carrying it may exist on a badge never registered
+    rows += [(idx, "revoked") for idx in session.scalars(select(StatusIndex.idx).where(
+        StatusIndex.agency_id == agency_id, StatusIndex.state == "retired"))]
     size = MIN_ENTRIES
     top = max((idx for idx, _ in rows), default=0) + 1
     while size < top:

@@ -7,6 +7,8 @@ from host import wire
 from ..services.errors import ServiceError
 
 WIRE_STATUS = {"malformed": 400, "oversized": 413}
+# HTML pages (employer page, console): not part of the OpenAPI document
+HTML_BLUEPRINTS = ("employer", "console", "reports")
 
 
 def wire_status(reason):
@@ -14,10 +16,15 @@ def wire_status(reason):
 
 
 def init_app(app):
-    from . import api, ops, registry
+    from . import api, compact, ops, registry
     app.register_blueprint(api.bp)
+    app.register_blueprint(compact.bp)
     app.register_blueprint(registry.bp)
     app.register_blueprint(ops.bp)
+    from . import console, employer, html, reports
+    html.init_app(app)
+    for bp in (employer.bp, console.bp, reports.bp, reports.api):
+        app.register_blueprint(bp)
 
     @app.errorhandler(ServiceError)
     def _service_error(err):

@@ -7,10 +7,10 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..services import attendance, audit, registry, status as status_service
+from ..services import attendance, audit, registry, reservations, status as status_service
 from ..services.errors import BadRequest, NotFound
 from ..services.periods import parse_period
-from ..models import CloneEvidence, ctr_value
+from ..models import CloneEvidence, Worker, ctr_value
 from .common import api_key_required, ext, json_body, operator_only, raw_body
 
 bp = Blueprint("registry", __name__, url_prefix="/api/v1")
@@ -130,18 +130,81 @@ def worker_history(agency_id, worker_id):
         return jsonify(attendance.history(s, agency_id, worker_id))
 
 
+def _checks(s, agency_id):
+    """What a credential offered for registration is checked against."""
+    x = ext()
+    return {"trust": x.snapshot(s).trust, "verify": True,
+            "status_uri": status_service.status_uri(x.config["STATUS_BASE_URL"], agency_id)}
+
+
+@bp.get("/agencies/<agency_id>/status-indices")
+@api_key_required
+def list_status_indices(agency_id):
+    registry.authorize(g.agency, agency_id)
+    with ext().db.session() as s:
+        registry.get_agency(s, agency_id)
+        rows = reservations.listing(s, agency_id, request.args.get("state"))
+        return jsonify(indices=[reservations.reservation_json(r) for r in rows])
+
+
+@bp.post("/agencies/<agency_id>/status-indices")
+@api_key_required
+def reserve_status_index(agency_id):
+    """Reserve a status index for a badge key being provisioned (no status list change: an
+    index no badge holds reads as valid until its badge is registered)."""
+    registry.authorize(g.agency, agency_id)
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        registry.get_agency(s, agency_id)
+        row, created = reservations.reserve(s, agency_id, d.get("kid"), d.get("serial"),
+                                            x.now(), g.actor)
+        out = {"status_idx": row.idx,
+               "uri": status_service.status_uri(x.config["STATUS_BASE_URL"], agency_id),
+               "state": row.state, "kid": row.kid, "serial": row.serial}
+    return jsonify(out), 201 if created else 200
+
+
+@bp.delete("/agencies/<agency_id>/status-indices/<int:status_idx>")
+@api_key_required
+def release_status_index(agency_id, status_idx):
+    """Give a reservation back: free, or retired (and revoked in the status list)."""
+    registry.authorize(g.agency, agency_id)
+    d = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(d, dict):
+        raise BadRequest("a JSON object body is required", reason="malformed")
+    x = ext()
+    try:
+        with x.db.session() as s:
+            registry.get_agency(s, agency_id)
+            row = reservations.release(s, agency_id, status_idx, d.get("retire", True),
+                                       d.get("reason"), x.now(), g.actor)
+            out = {"status_idx": row.idx, "state": row.state}
+            out["status_list"] = (_republish(s, agency_id) if row.state == "retired"
+                                  else "unchanged")
+    except reservations.IndexRegistered as err:
+        return jsonify(reason=err.reason, message=err.message, badge_id=err.badge_id,
+                       kid=err.kid), err.http_status
+    _after_list_change()
+    return jsonify(out)
+
+
 @bp.post("/agencies/<agency_id>/badges")
 @api_key_required
 def register_badge(agency_id):
+    """From a credential (verified: this agency's trusted key, its status uri; consumes the
+    reservation of its index) or from kid/serial; for worker_id or worker_ref."""
     registry.authorize(g.agency, agency_id)
     d = json_body()
     x = ext()
     with x.db.session() as s:
         b = registry.register_badge(s, agency_id, x.now(), g.actor, d.get("worker_id"),
                                     _opt_b64(d.get("credential")), d.get("kid"),
-                                    d.get("serial"), d.get("status_idx"))
+                                    d.get("serial"), d.get("status_idx"), d.get("worker_ref"),
+                                    **_checks(s, agency_id))
         published = _republish(s, agency_id)
         out = registry.badge_json(b)
+        out["worker_ref"] = s.get(Worker, b.worker_id).worker_ref if b.worker_id else None
     _after_list_change()
     return jsonify({**out, "status_list": published}), 201
 
@@ -156,7 +219,7 @@ def badge_action(agency_id, badge_id, action):
         if action == "reissue":
             old, new = registry.reissue(s, agency_id, badge_id, x.now(), g.actor,
                                         d.get("reason"), _opt_b64(d.get("credential")),
-                                        d.get("kid"), d.get("serial"))
+                                        d.get("kid"), d.get("serial"), **_checks(s, agency_id))
             out = {"old": registry.badge_json(old), "new": registry.badge_json(new)}
         elif action in registry.TRANSITIONS:
             out = registry.badge_json(registry.transition(s, agency_id, badge_id, action,

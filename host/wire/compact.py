@@ -1,0 +1,121 @@
+"""The compact status list on the host: the firmware codec itself (`firmware/lib/revocation.py`,
+one implementation for terminal and verifier), plus what only the host needs: the sets from a
+2-bit status list, signing, and a `verify(kid, digest, sig)` backed by a TrustList.
+
+The firmware modules (`revocation`, `cbor`, `cose`) are imported under their own names with
+firmware/lib first on the path, then the names are given back, so they never shadow anything
+else called `cbor` or `cose` (the same trick as tests/support/firmware.py).
+"""
+import importlib
+import pathlib
+import re
+import sys
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+
+from . import keys
+from .cose import sign1
+
+__all__ = ["codec", "sets_from_bits", "build", "build_delta", "changes", "trust_verifier",
+           "CompactError"]
+
+LIB = pathlib.Path(__file__).resolve().parents[2] / "firmware" / "lib"
+
+
+def _load():
+    names = ("cbor", "cose", "revocation")
+    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
+    sys.path.insert(0, str(LIB))
+    try:
+        return importlib.import_module("revocation")
+    finally:
+        sys.path.remove(str(LIB))
+        for n in names:
+            sys.modules.pop(n, None)
+        sys.modules.update(saved)
+
+
+codec = _load()
+CompactError = codec.CompactError
+_NONZERO = re.compile(rb"[^\x00]")
+
+
+def sets_from_bits(raw):
+    """(revoked, suspended) sorted index lists of a 2-bit status array (3 counts as revoked)."""
+    rev, sus = [], []
+    for m in _NONZERO.finditer(raw):
+        p = m.start()
+        b = raw[p]
+        for j in range(4):
+            v = (b >> (2 * j)) & 3
+            if v == 2:
+                sus.append(4 * p + j)
+            elif v:
+                rev.append(4 * p + j)
+    return rev, sus
+
+
+def build(key, uri, seq, iat, exp, ttl, raw, target=codec.TARGET):
+    """(manifest bytes, chunks) for a 2-bit status array `raw`, signed by `key`."""
+    rev, sus = sets_from_bits(raw)
+    n = 4 * len(raw)
+    starts, chunks = codec.encode_chunks(rev, sus, n, target)
+    claims = codec.manifest_claims(uri, seq, iat, exp, ttl, n, starts, chunks)
+    return sign1(key, claims, codec.protected(codec.TYP)), chunks
+
+
+def changes(old_raw, new_raw):
+    """Sorted [(index, new status)] where two 2-bit arrays differ (the longer one counts;
+    entries past the shorter are valid there)."""
+    n = max(len(old_raw), len(new_raw))
+    a, b = old_raw.ljust(n, b"\0"), new_raw.ljust(n, b"\0")
+    out = []
+    step = 4096
+    for base in range(0, n, step):
+        if a[base:base + step] == b[base:base + step]:
+            continue
+        for p in range(base, min(n, base + step)):
+            if a[p] != b[p]:
+                for j in range(4):
+                    x, y = (a[p] >> 2 * j) & 3, (b[p] >> 2 * j) & 3
+                    if x != y:
+                        out.append((4 * p + j, 1 if y == 3 else y))
+    return out
+
+
+def build_delta(key, uri, from_seq, seq, iat, diff):
+    """A signed delta from from_seq to seq carrying `diff` ([(index, status)], sorted)."""
+    return sign1(key, codec.delta_claims(uri, from_seq, seq, iat, diff),
+                 codec.protected(codec.TYP_DELTA))
+
+
+def key_verifier(public_keys):
+    """verify(kid, digest, sig) over a {kid: public key} mapping (ES256, raw r||s)."""
+    def verify(kid, digest, sig):
+        key = public_keys.get(bytes(kid))
+        if key is None or len(sig) != 64:
+            return False
+        der = encode_dss_signature(int.from_bytes(sig[:32], "big"),
+                                   int.from_bytes(sig[32:], "big"))
+        try:
+            key.verify(der, bytes(digest), ec.ECDSA(Prehashed(hashes.SHA256())))
+            return True
+        except InvalidSignature:
+            return False
+    return verify
+
+
+def trust_verifier(trust, uri=None):
+    """verify(kid, digest, sig) accepting the authority's key and, for a list uri ending in
+    /sl/<agency>, that agency's issuer keys only (an agency signs its own list only)."""
+    found = {}
+    if trust.authority_key is not None:
+        found[trust.authority_kid] = trust.authority_key
+    for agency in trust.agencies:
+        if uri is None or uri.endswith("/sl/" + agency.id):
+            for k in agency.keys:
+                found[keys.kid(k)] = k
+    return key_verifier(found)

@@ -1,0 +1,246 @@
+"""`provision`: the agency technician's tool (docs/technician.md).
+
+A click group of thin commands over functions that take a connected device. `main(argv=None,
+device=None)` runs it and returns the exit code; tests pass a `device` instead of a port.
+"""
+import glob
+import os
+import sys
+import time
+
+import click
+
+from . import agency_key
+from . import flash as flash_mod
+from . import harden as harden_mod
+from .device import Device
+from .errors import ConfirmationRequired, ProvisionError
+from .issue import Issuer, Profile
+
+WIPE_WORD = "WIPE"
+
+
+class BatchIncomplete(ProvisionError):
+    reason, exit_code = "batch_incomplete", 18
+    zh = "批量发卡未全部成功：见上面的汇总表，失败的徽章单独重做"
+    en = "not every badge in the batch was issued: see the summary table and redo the failed ones"
+
+
+def _device(ctx):
+    dev = ctx.obj.get("device")
+    if dev is not None:
+        return dev
+    if not ctx.obj.get("port"):
+        raise click.UsageError("--port is required / 需要 --port（徽章的串口）")
+    dev = Device.open(ctx.obj["port"], ctx.obj["baud"], timeout=ctx.obj["timeout"])
+    ctx.call_on_close(dev.close)
+    return dev
+
+
+def _profile(ctx):
+    path = ctx.obj.get("profile")
+    if not path:
+        raise click.UsageError("--profile is required / 需要 --profile（机构配置文件）")
+    return Profile.load(path)
+
+
+def _passphrase():
+    pw = os.environ.get("PROVISION_PASSPHRASE")
+    if pw is None:
+        pw = click.prompt("机构密钥口令 / agency key passphrase", hide_input=True)
+    return pw
+
+
+def _say(step):
+    click.echo(f"  · {step}")
+
+
+@click.group(help="信卡发卡工具 / Xinka badge provisioning tool.\n\n"
+                  "Plug a badge in over USB, then: provision --port /dev/ttyACM0 --profile "
+                  "agency.json issue --worker W-0001")
+@click.option("--port", envvar="PROVISION_PORT", help="徽章串口 / the badge's serial port")
+@click.option("--baud", default=115200, show_default=True, help="串口速率 / baud rate")
+@click.option("--profile", envvar="PROVISION_PROFILE", type=click.Path(dir_okay=False),
+              help="机构配置文件 / agency profile (JSON)")
+@click.option("--timeout", default=2.0, show_default=True,
+              help="每次应答的等待秒数（重试 2 次）/ seconds to wait for each answer (2 retries)")
+@click.pass_context
+def cli(ctx, port, baud, profile, timeout):
+    ctx.ensure_object(dict)
+    ctx.obj.update(port=port, baud=baud, profile=profile, timeout=timeout)
+
+
+@cli.command(help="读取徽章信息 / show what is on the badge (read only).")
+@click.pass_context
+def inspect(ctx):
+    info = _device(ctx).identify()
+    click.echo(f"序列号 serial   {info.serial}\n固件 firmware   {info.firmware}\n"
+               f"状态 state      {info.state}\n密钥 kid        {info.kid.hex() or '-'}\n"
+               f"计数 counter    {info.counter}\n随机数池 pool   {info.pool}\n"
+               f"核验地址 host   {info.host or '-'}")
+
+
+def _issue_one(issuer, dev, worker):
+    res = issuer.issue(dev, worker, _say)
+    click.echo(f"✓ 已发卡 / issued: serial {res.serial}  kid {res.kid.hex()}  "
+               f"status index {res.status_idx}  worker {res.worker_ref}  {res.seconds:.2f} s")
+    return res
+
+
+@cli.command(help="给一枚徽章发卡 / issue one badge: key made on the badge, credential "
+                  "signed, self-test, registered, locked.")
+@click.option("--worker", required=True, help="服务员编号（化名）/ worker reference")
+@click.pass_context
+def issue(ctx, worker):
+    issuer = Issuer.prepare(_profile(ctx), _passphrase())
+    _issue_one(issuer, _device(ctx), worker)
+
+
+@cli.command(help="批量发卡：逐个插入徽章 / issue badges one after another as they are plugged in.")
+@click.option("--count", type=int, required=True, help="要发几枚 / how many badges")
+@click.option("--port-glob", default="/dev/ttyACM*", show_default=True,
+              help="徽章串口的通配符 / where badges appear")
+@click.option("--workers", type=click.File(encoding="utf-8"),
+              help="服务员编号清单，每行一个 / worker references, one per line")
+@click.option("--worker-prefix", default="W-", show_default=True,
+              help="无清单时：前缀 + 序列号 / without --workers: prefix + badge serial")
+@click.option("--wait", type=float, default=600, show_default=True,
+              help="最长等待秒数 / give up after this many seconds")
+@click.pass_context
+def batch(ctx, count, port_glob, workers, worker_prefix, wait):
+    issuer = Issuer.prepare(_profile(ctx), _passphrase())
+    refs = [w.strip() for w in workers if w.strip()] if workers else []
+    seen, rows = set(), []
+    deadline = time.monotonic() + wait
+    click.echo(f"等待插入徽章 / waiting for badges on {port_glob} ...")
+    while len(rows) < count and time.monotonic() < deadline:
+        for port in sorted(glob.glob(port_glob)):
+            if len(rows) >= count:
+                break
+            try:
+                dev = Device.open(port, ctx.obj["baud"], timeout=ctx.obj["timeout"])
+            except ProvisionError:
+                continue
+            try:
+                info = dev.identify()
+                if info.serial in seen:
+                    continue
+                seen.add(info.serial)
+                worker = refs[len(rows)] if len(rows) < len(refs) else worker_prefix + info.serial
+                n = len(rows) + 1
+                bar = "█" * n + "·" * (count - n)
+                click.echo(f"[{bar}] {n}/{count}  {port}  serial {info.serial}")
+                try:
+                    res = _issue_one(issuer, dev, worker)
+                    rows.append((port, info.serial, res.status_idx, worker, "ok",
+                                 f"{res.seconds:.2f}"))
+                except ProvisionError as err:
+                    click.echo(f"✗ {err}", err=True)
+                    rows.append((port, info.serial, "-", worker, err.reason, "-"))
+            except ProvisionError:
+                continue
+            finally:
+                dev.close()
+        time.sleep(0.2)
+    click.echo("\n汇总 / summary")
+    click.echo(f"{'#':>3}  {'port':<24} {'serial':<13} {'idx':>5}  {'worker':<16} "
+               f"{'result':<20} {'s':>6}")
+    for i, (port, serial, idx, worker, result, sec) in enumerate(rows, 1):
+        click.echo(f"{i:>3}  {port:<24} {serial:<13} {idx!s:>5}  {worker:<16} {result:<20} "
+                   f"{sec:>6}")
+    ok = sum(1 for r in rows if r[4] == "ok")
+    click.echo(f"成功 issued {ok} / 失败 failed {len(rows) - ok} / 应发 wanted {count}")
+    if ok < count:
+        raise BatchIncomplete(f"{ok} of {count}")
+
+
+@cli.command(help="擦除徽章：销毁密钥和凭证 / wipe the badge: destroys its key and credential.")
+@click.option("--confirm", help=f"输入 {WIPE_WORD} 确认 / type {WIPE_WORD} to confirm")
+@click.pass_context
+def wipe(ctx, confirm):
+    dev = _device(ctx)
+    info = dev.identify()
+    if info.state == "blank":
+        click.echo("无需操作：徽章上没有密钥 / nothing to do: the badge holds no key")
+        return
+    click.echo(f"将销毁徽章 {info.serial} 的密钥 {info.kid.hex()}（状态 {info.state}）/ "
+               f"will destroy key {info.kid.hex()} of badge {info.serial} (state {info.state})")
+    if confirm is None and sys.stdin.isatty():
+        confirm = click.prompt(f"输入 {WIPE_WORD} 确认 / type {WIPE_WORD} to confirm")
+    if confirm != WIPE_WORD:
+        raise ConfirmationRequired(f"pass --confirm {WIPE_WORD}")
+    dev.wipe()
+    after = dev.identify()
+    if after.state != "blank":
+        raise ProvisionError(f"read-back: state {after.state}")
+    click.echo("已擦除并回读确认 / wiped and read back: blank. 如已登记，请在核验服务中吊销该徽章 / "
+               "revoke the badge in the verifier if it was registered")
+
+
+@cli.command(help="烧写加固熔丝（不可逆）/ burn the hardening eFuses (irreversible).")
+@click.option("--chip", default="esp32c3", show_default=True, type=click.Choice(
+    sorted(harden_mod.FUSES)))
+@click.option("--virt-efuse-file", help="用 espefuse 虚拟熔丝文件（测试）/ espefuse --virt file")
+@click.option("--dry-run", is_flag=True, help="只显示命令 / print the exact commands only")
+@click.option("--confirm", help=f"输入 {harden_mod.CONFIRM_WORD} 确认 / type "
+                                f"{harden_mod.CONFIRM_WORD} to confirm")
+@click.pass_context
+def harden(ctx, chip, virt_efuse_file, dry_run, confirm):
+    if not virt_efuse_file and not ctx.obj.get("port"):
+        raise click.UsageError("--port is required / 需要 --port")
+    target = harden_mod.Target(chip, ctx.obj.get("port"), virt_efuse_file)
+    harden_mod.harden(target, confirm, dry_run, click.echo)
+
+
+@cli.command(help="刷入 MicroPython 和徽章固件 / write MicroPython, then the badge firmware.")
+@click.option("--image", required=True, type=click.Path(dir_okay=False),
+              help="MicroPython 固件镜像 / MicroPython .bin for the chip")
+@click.option("--build", required=True, type=click.Path(file_okay=False),
+              help="mpy-cross 编译输出目录 / firmware compiled to .mpy")
+@click.option("--chip", default="esp32c3", show_default=True)
+@click.option("--dry-run", is_flag=True, help="只显示命令 / print the commands only")
+@click.pass_context
+def flash(ctx, image, build, chip, dry_run):
+    port = ctx.obj.get("port")
+    if not port:
+        raise click.UsageError("--port is required / 需要 --port")
+    cmds = flash_mod.esptool_commands(port, image, chip) + \
+        flash_mod.mpremote_commands(port, build)
+    flash_mod.run_all(cmds, click.echo, dry_run)
+
+
+@cli.command("agency-key", help="新建机构签发密钥（加密保存）/ create an agency key, stored "
+                                "encrypted with a passphrase.")
+@click.argument("path", type=click.Path(dir_okay=False))
+def agency_key_cmd(path):
+    if os.path.exists(path):
+        raise click.UsageError(f"{path} exists / 文件已存在")
+    pw = os.environ.get("PROVISION_PASSPHRASE") or click.prompt(
+        "新口令 / new passphrase", hide_input=True, confirmation_prompt=True)
+    key = agency_key.create(path, pw)
+    from host.wire import keys
+    click.echo(f"kid {keys.kid(key).hex()}: 请将公钥交给主管部门列入信任列表 / give the public "
+               f"key to the authority for the trust list")
+
+
+def main(argv=None, device=None):
+    try:
+        cli.main(args=argv, prog_name="provision", standalone_mode=False,
+                 obj={"device": device})
+        return 0
+    except ProvisionError as err:
+        click.echo(f"错误 / error [{err.reason}]: {err.message()}", err=True)
+        rb = getattr(err, "rollback", None)
+        if rb:
+            click.echo(f"已回滚 / rolled back: {', '.join(rb)}", err=True)
+        return err.exit_code
+    except click.exceptions.Abort:
+        click.echo("已取消 / aborted", err=True)
+        return 1
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The provisioning tool's one exception hierarchy.
+
+Every error has a stable `reason` code, a process exit code (distinct per kind, so scripts and
+the batch summary can tell them apart) and a message in Chinese and English that names the
+problem and the fix. docs/technician.md lists them.
+"""
+
+__all__ = ["ProvisionError", "PortUnavailable", "LinkLost", "LinkTimeout", "LinkCorrupt",
+           "BadgeLocked", "BadgeRefused", "BadPassphrase", "AgencyKeyExpired",
+           "AgencyKeyUntrusted", "SelfTestFailed", "VerifierError", "ConfirmationRequired",
+           "ToolFailed", "ConfigError", "EXIT_CODES"]
+
+
+class ProvisionError(Exception):
+    """Base class. `zh` / `en` say what went wrong and what to do."""
+
+    reason = "error"
+    exit_code = 1
+    zh = "出错了"
+    en = "something went wrong"
+
+    def __init__(self, detail="", zh=None, en=None):
+        self.detail = detail
+        if zh:
+            self.zh = zh
+        if en:
+            self.en = en
+        super().__init__(self.message())
+
+    def message(self):
+        text = f"{self.zh} / {self.en}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+    def __str__(self):
+        return f"[{self.reason}] {self.message()}"
+
+
+class PortUnavailable(ProvisionError):
+    reason, exit_code = "port_unavailable", 3
+    zh = "打不开串口：检查徽章的 USB 线是否插好，或用 --port 指定正确的端口"
+    en = "cannot open the serial port: check the badge's USB cable or pass the right --port"
+
+
+class LinkLost(ProvisionError):
+    reason, exit_code = "link_lost", 4
+    zh = "连接中断（USB 线被拔出？）：重新插好徽章后再运行一次；未完成的发卡已撤销"
+    en = "connection lost (USB cable pulled?): plug the badge back in and run again; " \
+         "the unfinished issuance was rolled back"
+
+
+class LinkTimeout(ProvisionError):
+    reason, exit_code = "link_timeout", 5
+    zh = "徽章没有按发卡协议应答：确认已刷入徽章固件（provision flash）并处于发卡模式"
+    en = "the badge does not answer in the provisioning protocol: flash the badge firmware " \
+         "(provision flash) and make sure it is in provisioning mode"
+
+
+class LinkCorrupt(ProvisionError):
+    reason, exit_code = "link_corrupt", 6
+    zh = "串口数据反复损坏：换一根 USB 线或换一个 USB 口"
+    en = "the serial data keeps arriving corrupted: use another USB cable or port"
+
+
+class BadgeLocked(ProvisionError):
+    reason, exit_code = "badge_locked", 7
+    zh = "徽章已锁定，不能再次发卡：如确需重发，先用 provision wipe 擦除"
+    en = "the badge is locked and cannot be provisioned again: wipe it first (provision wipe) " \
+         "if it really must be re-issued"
+
+
+class BadgeRefused(ProvisionError):
+    reason, exit_code = "badge_refused", 8
+    zh = "徽章拒绝了该命令"
+    en = "the badge refused the command"
+
+    def __init__(self, code, detail=""):
+        self.code = code
+        super().__init__(f"{code}: {detail}" if detail else code)
+
+
+class BadPassphrase(ProvisionError):
+    reason, exit_code = "bad_passphrase", 9
+    zh = "机构密钥口令错误：请重新输入正确的口令（连续输错请联系机构管理员）"
+    en = "wrong passphrase for the agency key: enter the right one (ask the agency " \
+         "administrator if it keeps failing)"
+
+
+class AgencyKeyExpired(ProvisionError):
+    reason, exit_code = "agency_key_expired", 10
+    zh = "机构签发密钥已过期或尚未生效（按信任列表）：请机构管理员更换密钥并更新信任列表"
+    en = "the agency signing key is expired or not yet valid (per the trust list): the agency " \
+         "administrator must rotate the key and update the trust list"
+
+
+class AgencyKeyUntrusted(ProvisionError):
+    reason, exit_code = "agency_key_untrusted", 11
+    zh = "机构签发密钥不在信任列表中：请获取最新的信任列表或核对机构编号"
+    en = "the agency signing key is not in the trust list: get the current trust list or " \
+         "check the agency id"
+
+
+class SelfTestFailed(ProvisionError):
+    reason, exit_code = "selftest_failed", 12
+    zh = "徽章自检失败（签名无法验证）：徽章可能有故障，请换一枚徽章"
+    en = "the badge self-test failed (its signature does not verify): the badge may be " \
+         "faulty; use another one"
+
+
+class VerifierError(ProvisionError):
+    reason, exit_code = "verifier_error", 13
+    zh = "核验服务不可用或拒绝了请求：检查网络和 --verifier 地址、API 密钥，然后重试"
+    en = "the verifier is unreachable or refused the request: check the network, the " \
+         "--verifier URL and the API key, then retry"
+
+
+class ConfirmationRequired(ProvisionError):
+    reason, exit_code = "confirmation_required", 14
+    zh = "这是不可逆操作，需要确认：先用 --dry-run 查看，再加上确认参数"
+    en = "this step is irreversible and needs confirmation: check with --dry-run, then pass " \
+         "the confirmation flag"
+
+
+class ToolFailed(ProvisionError):
+    reason, exit_code = "tool_failed", 15
+    zh = "外部工具（esptool / espefuse / mpremote）执行失败：查看上面的输出"
+    en = "an external tool (esptool / espefuse / mpremote) failed: see its output above"
+
+
+class ConfigError(ProvisionError):
+    reason, exit_code = "config_error", 16
+    zh = "配置有误：检查配置文件和命令行参数"
+    en = "configuration error: check the profile file and the options"
+
+
+EXIT_CODES = {cls.reason: cls.exit_code for cls in (
+    ProvisionError, PortUnavailable, LinkLost, LinkTimeout, LinkCorrupt, BadgeLocked,
+    BadgeRefused, BadPassphrase, AgencyKeyExpired, AgencyKeyUntrusted, SelfTestFailed,
+    VerifierError, ConfirmationRequired, ToolFailed, ConfigError)}

@@ -1,0 +1,233 @@
+"""Issuing one badge: identify -> keygen on the badge -> status index from the verifier ->
+credential signed by the agency key -> install -> self-test verified here -> register -> lock
+-> activate.
+
+All checks that need no badge (passphrase, trust list, the agency key's validity) run first, in
+`Issuer.prepare`. Once a status index is reserved, any failure rolls back: a registration is
+revoked, the index is released (retired if a credential carrying it was sent to the badge),
+the badge is wiped if it still answers, and the log records the abort. A registration whose
+answer was lost is found by the release (the verifier answers "index_registered" with the
+badge) and revoked. The badge is locked after the verifier has the registration and read
+back; only then is the registration activated, so a badge is active in the verifier only
+once it is locked.
+"""
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import serialization
+
+from host import wire
+from host.wire import keys
+from host.wire.errors import WireError
+
+from . import agency_key, issuance_log
+from .errors import (AgencyKeyExpired, AgencyKeyUntrusted, BadgeLocked, ConfigError, LinkLost,
+                     ProvisionError, SelfTestFailed, VerifierError)
+from .registry import Registry
+
+YEAR = 365 * 86400
+SELFTEST_TERMINAL = "PROVISION"
+
+
+@dataclass
+class Profile:
+    """An agency desk's settings (a JSON file; relative paths are relative to it)."""
+
+    agency_id: str
+    key_file: str
+    trust_list: str
+    authority_key: str          # PEM public key of the authority (the configured anchor)
+    verifier: str               # base URL of the verifier API
+    ndef_host: str              # host in the badge's NDEF URL
+    log_file: str
+    api_key: str = ""
+    validity_days: int = 730
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                d = json.load(f)
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"{path}: {err}", zh="读不了配置文件", en="cannot read the profile") \
+                from err
+        base = os.path.dirname(os.path.abspath(path))
+        for k in ("key_file", "trust_list", "authority_key", "log_file"):
+            if k in d and not os.path.isabs(d[k]):
+                d[k] = os.path.join(base, d[k])
+        d.setdefault("api_key", os.environ.get("PROVISION_API_KEY", ""))
+        try:
+            return cls(**d)
+        except TypeError as err:
+            raise ConfigError(str(err), zh="配置文件缺少字段", en="the profile lacks a field") \
+                from err
+
+
+@dataclass
+class Result:
+    serial: str
+    kid: bytes
+    status_idx: int
+    worker_ref: str
+    credential: bytes
+    token: bytes
+    registration: dict
+    seconds: float
+    link_bytes: int = 0
+
+
+class Issuer:
+    """Everything needed to issue badges, checked before any badge is touched."""
+
+    def __init__(self, profile, key, trust, registry, now=None):
+        self.profile = profile
+        self.key = key
+        self.trust = trust
+        self.registry = registry
+        self.now = now or (lambda: int(time.time()))
+        self.kid = keys.kid(key)
+        with open(profile.authority_key, "rb") as f:
+            self.anchor = keys.point(serialization.load_pem_public_key(f.read()))
+
+    @classmethod
+    def prepare(cls, profile, passphrase, now=None, registry=None):
+        """Unlock the agency key and check it against the trust list.
+
+        BadPassphrase, AgencyKeyUntrusted, AgencyKeyExpired, ConfigError.
+        """
+        now_fn = now or (lambda: int(time.time()))
+        key = agency_key.load(profile.key_file, passphrase)
+        t = now_fn()
+        try:
+            with open(profile.authority_key, "rb") as f:
+                authority = serialization.load_pem_public_key(f.read())
+            with open(profile.trust_list, "rb") as f:
+                trust = wire.TrustList.load(f.read(), authority, t)
+        except (OSError, ValueError) as err:
+            raise ConfigError(str(err), zh="读不了信任列表或根公钥",
+                              en="cannot read the trust list or the authority key") from err
+        except WireError as err:
+            raise AgencyKeyUntrusted(f"trust list refused: {err}",
+                                     zh="信任列表无效或已过期：请获取最新的信任列表",
+                                     en="the trust list is invalid or expired: get the current "
+                                        "one") from err
+        entry = trust.agency_key(keys.kid(key))
+        if entry is None or entry[0].id != profile.agency_id:
+            raise AgencyKeyUntrusted(f"kid {keys.kid(key).hex()}, agency {profile.agency_id}")
+        try:
+            entry[0].check_time(t)
+        except WireError as err:
+            raise AgencyKeyExpired(f"{profile.agency_id}: valid "
+                                   f"{_day(entry[0].nbf)} .. {_day(entry[0].exp)}") from err
+        registry = registry or Registry(profile.verifier, profile.agency_id, profile.api_key)
+        return cls(profile, key, trust, registry, now_fn)
+
+    def log(self, record):
+        issuance_log.append(self.profile.log_file, self.key, record)
+
+    def issue(self, device, worker_ref, say=lambda step: None):
+        """Issue one badge on `device`; returns Result. ProvisionError on any failure."""
+        t0 = time.monotonic()
+        say("identify")
+        info = device.identify()
+        if info.state == "locked":
+            raise BadgeLocked(f"badge {info.serial}")
+        say("keygen")
+        pub_point = device.keygen(os.urandom(32))
+        pub = keys.public_key_from_point(pub_point)
+        kid = keys.kid(pub)
+        say("allocate")
+        idx, uri = self.registry.allocate(kid, info.serial)
+        stage = {"sent": False, "badge_id": None}
+        try:
+            return self._finish(device, info, pub, kid, idx, uri, worker_ref, stage, say, t0)
+        except Exception as err:  # any failure, ours or a bug: roll back, then re-raise
+            self._rollback(device, info, kid, idx, worker_ref, stage, err)
+            raise
+
+    def _finish(self, device, info, pub, kid, idx, uri, worker_ref, stage, say, t0):
+        now = self.now()
+        agency = self.trust.agency(self.profile.agency_id)
+        exp = min(now + self.profile.validity_days * 86400, agency.exp)
+        say("sign")
+        cred = wire.issue(self.key, self.profile.agency_id, worker_ref, pub,
+                          wire.ueid_from_mac(info.chip), idx, uri, now, now, exp)
+        say("install")
+        stage["sent"] = True
+        device.install(cred, self.anchor)
+        device.configure(self.profile.ndef_host)
+        say("selftest")
+        nonce = os.urandom(16)
+        token = device.selftest(wire.encode_challenge(SELFTEST_TERMINAL, now, nonce))
+        try:
+            tap = wire.verify_tap(token, cred, self.trust, now, purposes="checkin")
+        except WireError as err:
+            raise SelfTestFailed(str(err)) from err
+        if tap.nonce != nonce or tap.badge_kid != kid or tap.terminal_id != SELFTEST_TERMINAL:
+            raise SelfTestFailed("token not bound to this challenge")
+        say("register")
+        reg = self.registry.register(cred, kid, info.serial, idx, worker_ref)
+        stage["badge_id"] = reg.get("id")
+        say("lock")
+        device.lock()
+        after = device.identify()
+        if after.state != "locked" or after.kid != kid:
+            raise SelfTestFailed(f"read-back: state {after.state}, kid {after.kid.hex()}",
+                                 zh="锁定后回读不一致", en="read-back after lock does not match")
+        say("activate")
+        act = self.registry.activate(stage["badge_id"], "issued and locked / 发卡完成")
+        reg = dict(reg, state=act.get("state", "active"))
+        self.log({"event": "issued", "at": now, "serial": info.serial, "kid": kid.hex(),
+                  "status_idx": idx, "worker_ref": worker_ref, "badge_id": stage["badge_id"],
+                  "credential_sha256": hashlib.sha256(cred).hexdigest()})
+        return Result(info.serial, kid, idx, worker_ref, cred, token, reg,
+                      time.monotonic() - t0)
+
+    def _rollback(self, device, info, kid, idx, worker_ref, stage, err):
+        reason = getattr(err, "reason", "internal_error")
+        notes = []
+        if stage["badge_id"] is not None:
+            # registered: revoking keeps the index (revoked) and makes the credential useless
+            try:
+                self.registry.revoke(stage["badge_id"], f"issuance aborted: {reason}")
+                notes.append("registration revoked")
+            except ProvisionError as e2:
+                notes.append(f"revoke failed: {e2.reason}")
+        else:
+            try:
+                self.registry.release(idx, stage["sent"], f"issuance aborted: {reason}")
+                notes.append("index retired" if stage["sent"] else "index released")
+            except VerifierError as e2:
+                notes.append(self._revoke_lost_registration(e2, kid, reason))
+        if not isinstance(err, LinkLost):
+            try:
+                device.wipe()
+                notes.append("badge wiped")
+            except ProvisionError as e2:
+                notes.append(f"wipe failed: {e2.reason}")
+        self.log({"event": "aborted", "at": self.now(), "serial": info.serial, "kid": kid.hex(),
+                  "status_idx": idx, "worker_ref": worker_ref, "reason": reason,
+                  "rollback": notes})
+        err.rollback = notes
+
+
+    def _revoke_lost_registration(self, err, kid, reason):
+        """The release was refused: if because our badge was registered after all (the
+        answer to the registration was lost), revoke that registration."""
+        info = getattr(err, "info", {})
+        if getattr(err, "server_reason", None) != "index_registered" or \
+                info.get("kid") != kid.hex() or info.get("badge_id") is None:
+            return f"release failed: {err.reason}"
+        try:
+            self.registry.revoke(info["badge_id"], f"issuance aborted: {reason}")
+        except ProvisionError as e2:
+            return f"revoke failed: {e2.reason}"
+        return "registration revoked"
+
+
+def _day(t):
+    return time.strftime("%Y-%m-%d", time.gmtime(t))

@@ -1,0 +1,89 @@
+"""HTTP client for the verifier's badge registry (the provisioning side of it; the verifier
+implements it in verifier/views/registry.py, docs/verifier.md "Provisioning").
+
+Endpoints (JSON bodies, `Authorization: Bearer <agency API key>`; errors are
+`{"reason": code, "message": text}` with a 4xx/5xx status):
+
+  POST   /api/v1/agencies/<agency>/status-indices          {"kid": hex, "serial": hex}
+         201 {"status_idx": int, "uri": status list URI}   reserve an index for a new badge
+  DELETE /api/v1/agencies/<agency>/status-indices/<idx>    {"retire": bool, "reason": text}
+         200 {"status_idx": int, "state": "free" | "retired"}
+         give back a reservation that was never registered; "retire" = a credential with this
+         index may exist (it was sent to a badge): never hand the index out again (and revoke
+         it in the status list). 409 "index_registered" with {"badge_id", "kid"}: a badge was
+         registered with it after all (the answer to the registration was lost)
+  POST   /api/v1/agencies/<agency>/badges
+         {"credential": base64url, "kid": hex, "serial": hex, "status_idx": int,
+          "worker_ref": text}  201 {"id": int, "kid": .., "serial": .., "status_idx": ..,
+                                     "state": "registered", ...}
+         the verifier checks the credential (this agency's trusted key, its status uri, the
+         reserved index, kid / serial / worker) and consumes the reservation
+  POST   /api/v1/agencies/<agency>/badges/<id>/activate     {"reason": text}   200 {...}
+  POST   /api/v1/agencies/<agency>/badges/<id>/revoke       {"reason": text}   200 {...}
+"""
+import base64
+import json
+import urllib.error
+import urllib.request
+
+from .errors import VerifierError
+
+TIMEOUT = 10
+
+
+def _refused(detail, status, info):
+    """VerifierError with the HTTP status (None: no answer) and the error body."""
+    err = VerifierError(detail)
+    err.status, err.info = status, info
+    err.server_reason = info.get("reason")
+    return err
+
+
+class Registry:
+    def __init__(self, base_url, agency_id, api_key="", timeout=TIMEOUT):
+        self.base = base_url.rstrip("/")
+        self.agency = agency_id
+        self.api_key = api_key
+        self.timeout = timeout
+
+    def _call(self, method, path, body):
+        url = f"{self.base}/api/v1/agencies/{self.agency}{path}"
+        req = urllib.request.Request(url, method=method, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {self.api_key}"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            try:
+                info = json.loads(err.read())
+                if not isinstance(info, dict):
+                    raise ValueError("not an object")
+                detail = f"{err.code} {info.get('reason', '')}: {info.get('message', '')}"
+            except (ValueError, OSError):
+                info, detail = {}, f"{err.code}"
+            raise _refused(f"{method} {url}: {detail}", err.code, info) from err
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            raise _refused(f"{method} {url}: {err}", None, {}) from err
+
+    def allocate(self, kid, serial):
+        """(status index, status list URI) reserved for a badge."""
+        r = self._call("POST", "/status-indices", {"kid": kid.hex(), "serial": serial})
+        if type(r.get("status_idx")) is not int or not isinstance(r.get("uri"), str):
+            raise VerifierError("allocation answer lacks status_idx / uri")
+        return r["status_idx"], r["uri"]
+
+    def release(self, idx, retire, reason):
+        return self._call("DELETE", f"/status-indices/{idx}", {"retire": retire,
+                                                                "reason": reason})
+
+    def register(self, credential, kid, serial, idx, worker_ref):
+        return self._call("POST", "/badges", {
+            "credential": base64.urlsafe_b64encode(credential).rstrip(b"=").decode(),
+            "kid": kid.hex(), "serial": serial, "status_idx": idx, "worker_ref": worker_ref})
+
+    def activate(self, badge_id, reason):
+        return self._call("POST", f"/badges/{badge_id}/activate", {"reason": reason})
+
+    def revoke(self, badge_id, reason):
+        return self._call("POST", f"/badges/{badge_id}/revoke", {"reason": reason})

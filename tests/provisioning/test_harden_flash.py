@@ -1,0 +1,97 @@
+"""`provision harden` against espefuse's own virtual eFuse controller (--virt), and the exact
+esptool / mpremote command lines of `provision flash` (no USB port exists here)."""
+import subprocess
+
+import pytest
+
+from provisioning import flash, harden
+from provisioning.cli import main
+
+FUSES = ["DIS_USB_JTAG", "DIS_PAD_JTAG", "DIS_DIRECT_BOOT", "ENABLE_SECURITY_DOWNLOAD"]
+
+
+def _virt_fuses(path):
+    t = harden.Target("esp32c3", None, str(path))
+    return harden.read_fuses(t)
+
+
+@pytest.fixture
+def efuse_file(tmp_path):
+    return tmp_path / "efuse.bin"
+
+
+def test_harden_dry_run_prints_exact_commands_and_burns_nothing(efuse_file, capsys):
+    rc = main(["harden", "--virt-efuse-file", str(efuse_file), "--dry-run"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    tool = harden._tool("espefuse")
+    base = f"{tool} --chip esp32c3 --virt --path-efuse-file {efuse_file} --do-not-confirm"
+    assert f"  {base} burn-efuse DIS_USB_JTAG 1 DIS_PAD_JTAG 1 DIS_DIRECT_BOOT 1\n" in out
+    assert f"  {base} burn-efuse ENABLE_SECURITY_DOWNLOAD 1\n" in out
+    # the lock (secure download) is the last command
+    assert out.index("ENABLE_SECURITY_DOWNLOAD 1\n") > out.index("DIS_DIRECT_BOOT 1\n")
+    assert "dry run" in out and "演练" in out
+    assert _virt_fuses(efuse_file) == {f: False for f in FUSES}
+
+
+def test_harden_refuses_without_confirmation(efuse_file, capsys):
+    assert main(["harden", "--virt-efuse-file", str(efuse_file)]) == 14
+    err = capsys.readouterr().err
+    assert "confirmation_required" in err and "不可逆" in err and "--confirm BURN" in err
+    assert main(["harden", "--virt-efuse-file", str(efuse_file), "--confirm", "burn"]) == 14
+    assert _virt_fuses(efuse_file) == {f: False for f in FUSES}
+
+
+def test_harden_burns_in_order_reads_back_then_nothing_to_do(efuse_file, capsys):
+    assert main(["harden", "--virt-efuse-file", str(efuse_file), "--confirm", "BURN"]) == 0
+    assert "read back" in capsys.readouterr().out
+    assert _virt_fuses(efuse_file) == {f: True for f in FUSES}
+    assert main(["harden", "--virt-efuse-file", str(efuse_file), "--confirm", "BURN"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_harden_only_burns_what_is_missing(efuse_file, capsys):
+    t = harden.Target("esp32c3", None, str(efuse_file))
+    subprocess.run(t.espefuse("--do-not-confirm", "burn-efuse", "DIS_PAD_JTAG", "1"),
+                   check=True, capture_output=True)
+    assert main(["harden", "--virt-efuse-file", str(efuse_file), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "burn-efuse DIS_USB_JTAG 1 DIS_DIRECT_BOOT 1\n" in out
+    assert "DIS_PAD_JTAG " not in out.split("commands:")[1]
+
+
+def test_harden_needs_a_port_for_a_real_chip(capsys):
+    assert main(["harden", "--dry-run"]) == 2
+
+
+def test_flash_command_lines_mock_usb_port(tmp_path, firmware_build, capsys):
+    port = "/dev/ttyACM7"
+    rc = main(["--port", port, "flash", "--image", "mp.bin", "--build", str(firmware_build),
+               "--dry-run"])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 0
+    esptool, mpremote = harden._tool("esptool"), harden._tool("mpremote")
+    assert out[0] == f"[1/6] {esptool} --chip esp32c3 --port {port} --baud 460800 erase-flash"
+    assert out[1] == (f"[2/6] {esptool} --chip esp32c3 --port {port} --baud 460800 "
+                      "write-flash --flash-size detect 0x0 mp.bin")
+    assert out[2].startswith(f"[3/6] {mpremote} connect {port} exec import os")
+    cmds = flash.mpremote_commands(port, firmware_build)
+    cp = cmds[1]
+    assert cp[:5] == [mpremote, "connect", port, "fs", "cp"] and cp[-1] == ":/lib/"
+    names = {p.rsplit("/", 1)[1] for p in cp[5:-1]}
+    for n in ("cbor.mpy", "ecdsa.mpy", "drbg.mpy", "provision.mpy", "serial_link.mpy",
+              "identity.mpy", "state.mpy", "store.mpy", "boot_select.mpy", "main.mpy",
+              "board_esp32c3.mpy", "leds.mpy", "nt3h2111.mpy", "tokens.mpy", "ndef.mpy"):
+        assert n in names
+    assert "main_esp32.mpy" not in names            # the boot entry goes to /main.py
+    assert cmds[2][-2:] == [str(flash.BOARD_JSON), ":/board.json"]
+    assert cmds[3][-2:] == [str(flash.ENTRY), ":/main.py"]
+    assert flash.ENTRY.name == "main_esp32.py" and len(cmds) == 4
+
+
+def test_flash_tool_failure_is_reported_mock_usb_port(tmp_path, firmware_build, capsys,
+                                                      monkeypatch):
+    monkeypatch.setattr(flash, "_tool", lambda n: "false")
+    rc = main(["--port", "/dev/ttyACM7", "flash", "--image", "mp.bin", "--build",
+               str(firmware_build)])
+    assert rc == 15 and "tool_failed" in capsys.readouterr().err

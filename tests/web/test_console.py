@@ -1,0 +1,291 @@
+"""The agency console: login, sessions, CSRF, lists with search and cursor pagination, the
+worker page, badge actions and 注销 with confirmation, complaints, terminals, the CLI."""
+import re
+
+import pytest
+
+from tests.web import a11y
+from tests.web.conftest import AGENCY, STAFF_PASSWORD, STAFF_USER, _field
+from tests.web.test_employer_page import EN, INJECT, verdict
+from tests.web.test_reviews import post_review, view_consent
+from verifier.models import Badge, Worker
+from verifier.models_console import StaffUser
+from verifier.services import registry, staff
+
+
+def _login_form(client):
+    return _field(client.get("/console/login").text, "csrf")
+
+
+def test_login_required(site):
+    r = site.client.get("/console/workers")
+    assert r.status_code == 302 and "/console/login" in r.headers["Location"]
+    r = site.client.post("/console/badges/1/revoke", data={"confirm": "yes", "reason": "x"})
+    assert r.status_code == 302
+    with site.x.db.session() as s:
+        assert s.get(Badge, site.badge_ids[0]).state == "registered"
+
+
+def test_login_wrong_password_and_lockout(site):
+    c = site.client
+    for n in range(5):
+        r = c.post("/console/login", data={"username": STAFF_USER, "password": "nope",
+                                           "csrf": _login_form(c)}, headers=EN)
+        assert r.status_code == 401 and "Wrong username or password" in r.text
+    r = c.post("/console/login", data={"username": STAFF_USER, "password": STAFF_PASSWORD,
+                                       "csrf": _login_form(c)}, headers=EN)
+    assert r.status_code == 401 and "Too many wrong passwords" in r.text
+    site.app.config["FIXED_NOW"] = site.world.now + 301
+    site.login()
+    r = c.post("/console/login", data={"username": "nobody", "password": "x",
+                                       "csrf": _login_form(c)}, headers=EN)
+    assert r.status_code == 401 and "Wrong username or password" in r.text
+
+
+def test_login_form_needs_its_double_submit_cookie(site):
+    other = site.app.test_client()
+    r = other.post("/console/login", data={"username": STAFF_USER,
+                                           "password": STAFF_PASSWORD, "csrf": "forged"},
+                   headers=EN)
+    assert r.status_code == 401 and "The form expired" in r.text
+
+
+def test_password_is_hashed_with_scrypt(site):
+    with site.x.db.session() as s:
+        h = s.get(StaffUser, site.staff).password_hash
+    assert h.startswith("scrypt$32768$8$1$") and STAFF_PASSWORD not in h
+    assert staff.check_password(h, STAFF_PASSWORD) == (True, False)
+    assert staff.check_password(h, STAFF_PASSWORD + "x") == (False, False)
+    weak = staff.hash_password("a password", n=2 ** 10)
+    assert staff.check_password(weak, "a password") == (True, True)     # re-hash due
+
+
+def test_every_post_needs_the_session_csrf_token(site):
+    c = site.login()
+    path = f"/console/badges/{site.badge_ids[0]}/suspend"
+    for token in (None, "", "wrong"):
+        data = {"confirm": "yes", "reason": "test"}
+        if token is not None:
+            data["csrf"] = token
+        r = c.post(path, data=data, headers=EN)
+        assert r.status_code == 403 and "came from elsewhere" in r.text
+    r = c.post("/console/logout", data={}, headers=EN)
+    assert r.status_code == 403
+    with site.x.db.session() as s:
+        assert s.get(Badge, site.badge_ids[0]).state == "registered"
+
+
+def test_logout_ends_the_session(site):
+    c = site.login()
+    csrf = site.csrf(c, "/console/workers")
+    assert c.post("/console/logout", data={"csrf": csrf}).status_code == 303
+    assert c.get("/console/workers").status_code == 302
+
+
+def test_workers_search_and_cursor_pagination(site):
+    with site.x.db.session() as s:
+        for n in range(120):
+            registry.create_worker(s, AGENCY, f"X-{n:04d}", site.x.now(), "t",
+                                   name=f"李{n}")
+    c = site.login()
+    seen, url, pages = [], "/console/workers", 0
+    while url:
+        r = c.get(url)
+        assert r.status_code == 200
+        seen += re.findall(r'href="/console/workers/(\d+)">', r.text)
+        m = re.search(r'rel="next" href="([^"]+)"', r.text)
+        url = m.group(1).replace("&amp;", "&") if m else None
+        pages += 1
+    assert pages == 3 and len(seen) == len(set(seen)) == 124     # 4 of the world + 120
+    r = c.get("/console/workers?q=李11")
+    refs = re.findall(r">(X-\d{4})</a>", r.text)
+    assert refs == ["X-0011"] + [f"X-{n:04d}" for n in range(110, 120)]
+    r = c.get("/console/workers?q=A4CF12000004")           # a badge serial
+    assert re.findall(r">(W-\d{7})</a>", r.text) == ["W-0000004"]
+    r = c.get("/console/workers?q=%25")                     # LIKE wildcards are literal
+    assert "No workers found" in r.text or "没有找到服务员" in r.text
+    # another agency's workers never appear
+    assert "W-0000001" not in c.get("/console/workers?q=W-").text
+
+
+def test_badges_list_filters(site):
+    c = site.login()
+    r = c.get("/console/badges?state=revoked", headers=EN)
+    assert re.findall(r"<td>(A4CF12\w+)</td>", r.text) == ["A4CF12000002"]
+    r = c.get("/console/badges?q=000006", headers=EN)
+    assert re.findall(r"<td>(A4CF12\w+)</td>", r.text) == ["A4CF12000006"]
+
+
+def test_worker_page(site):
+    c = site.login()
+    r = c.get(f"/console/workers/{site.workers[2]}", headers=EN)
+    assert r.status_code == 200
+    t = r.text
+    assert "工人2" in t and "W-0000002" in t
+    assert "found with another person" in t            # lifecycle: the revocation reason
+    assert "2026-12" in t                               # attendance history
+    assert "育婴师:高级" in t and 'value="2027-07-20"' in t
+    assert c.get(f"/console/workers/{site.workers[1]}").status_code == 404   # other agency
+
+
+def test_badge_action_needs_confirmation_and_turns_the_employer_page_red(site):
+    c = site.login()
+    bid = site.badge_ids[4]
+    assert verdict(site.client.get(site.tap_path(4)))[0] == "green"
+    path = f"/console/badges/{bid}/revoke"
+    r = c.get(path, headers=EN)
+    assert r.status_code == 200 and "Revoking is final" in r.text
+    csrf = _field(r.text, "csrf")
+    r = c.post(path, data={"csrf": csrf, "reason": "left the agency"}, headers=EN)
+    assert r.status_code == 400 and "tick the confirmation box" in r.text
+    r = c.post(path, data={"csrf": csrf, "confirm": "yes", "reason": ""}, headers=EN)
+    assert r.status_code == 400
+    with site.x.db.session() as s:
+        assert s.get(Badge, bid).state == "registered"
+    r = c.post(path, data={"csrf": csrf, "confirm": "yes", "reason": "left the agency"})
+    assert r.status_code == 303 and "done=revoke" in r.headers["Location"]
+    with site.x.db.session() as s:
+        assert s.get(Badge, bid).state == "revoked"
+    assert verdict(site.app.test_client().get(site.tap_path(4))) == ("red", "revoked")
+    # revoked is final
+    r = c.get(f"/console/badges/{bid}/reinstate", headers=EN)
+    assert "not possible in the current state" in r.text
+    r = c.post(f"/console/badges/{bid}/reinstate",
+               data={"csrf": csrf, "confirm": "yes", "reason": "x"})
+    assert r.status_code == 409
+
+
+def test_suspend_lose_reinstate(site):
+    c = site.login()
+    bid = site.badge_ids[0]
+    csrf = site.csrf(c, f"/console/badges/{bid}/suspend")
+    for action, state, colour in (("suspend", "suspended", "red"),
+                                  ("reinstate", "active", "green"),
+                                  ("lose", "lost", "red"), ("reinstate", "active", "green")):
+        r = c.post(f"/console/badges/{bid}/{action}",
+                   data={"csrf": csrf, "confirm": "yes", "reason": f"test {action}"})
+        assert r.status_code == 303, (action, r.text)
+        with site.x.db.session() as s:
+            assert s.get(Badge, bid).state == state
+        assert verdict(site.app.test_client().get(site.tap_path(0)))[0] == colour, action
+    assert c.get(f"/console/badges/{bid}/explode").status_code == 404
+    assert c.get(f"/console/badges/{site.badge_ids[1]}/revoke").status_code == 404
+
+
+def test_cancel_worker(site):
+    c = site.login()
+    wid = site.workers[6]
+    r = c.get(f"/console/workers/{wid}/cancel", headers=EN)
+    assert "erases the worker's name" in r.text
+    csrf = _field(r.text, "csrf")
+    r = c.post(f"/console/workers/{wid}/cancel",
+               data={"csrf": csrf, "confirm": "yes", "reason": "注销 at the worker's request"})
+    assert r.status_code == 303
+    with site.x.db.session() as s:
+        w = s.get(Worker, wid)
+        assert (w.state, w.name, w.id_number) == ("cancelled", None, None)
+        assert s.get(Badge, site.badge_ids[6]).state == "revoked"
+    assert verdict(site.app.test_client().get(site.tap_path(6)))[0] == "red"
+    r = c.get(f"/console/workers/{wid}", headers=EN)
+    assert "(name erased)" in r.text and "Cancel registration" not in r.text
+
+
+def test_complaints_on_the_worker_page_and_resolution(site):
+    path, csrf = view_consent(site, 0)
+    assert post_review(site.client, path, csrf, worker="W-0000000", agency=AGENCY,
+                       stars="2", category="attitude",
+                       comment=INJECT).status_code == 201
+    c = site.login()
+    r = c.get(f"/console/workers/{site.workers[0]}", headers=EN)
+    assert "Attitude" in r.text and "2 / 5" in r.text
+    assert "<script>" not in r.text and "&lt;script&gt;" in r.text
+    rid = re.search(r'id="review-(\d+)"', r.text).group(1)
+    r = c.post(f"/console/reviews/{rid}/resolve",
+               data={"csrf": _field(r.text, "csrf"), "note": "apologised"})
+    assert r.status_code == 303
+    r = c.get(f"/console/workers/{site.workers[0]}", headers=EN)
+    assert "Resolved 2027-01-01" in r.text and "apologised" in r.text
+
+
+def test_profile_edit(site):
+    c = site.login()
+    wid = site.workers[0]
+    csrf = site.csrf(c, f"/console/workers/{wid}")
+    r = c.post(f"/console/workers/{wid}/profile", data={
+        "csrf": csrf, "certificates": "家政服务员:五级\n母婴护理:初级",
+        "health_check_until": "2027-03-01", "insurance_until": "", "credit_grade": "AA"})
+    assert r.status_code == 303
+    r = site.client.get(site.tap_path(0, "consent"), headers=EN)
+    assert verdict(r) == ("yellow", "insurance_missing")
+    assert "家政服务员" in r.text and "Valid until 2027-03-01" in r.text and ">AA<" in r.text
+    r = c.post(f"/console/workers/{wid}/profile", data={"csrf": csrf,
+                                                         "health_check_until": "tomorrow"})
+    assert r.status_code == 400
+
+
+def test_terminals_page(site):
+    c = site.login()
+    r = c.get("/console/terminals", headers=EN)
+    assert "T-A330100-01" in r.text and "T-A330101-01" not in r.text
+    assert "2027-01-01 18:40" in r.text                 # last sync = received at "now"
+
+
+def test_console_escapes_everything(site):
+    with site.x.db.session() as s:
+        s.get(Worker, site.workers[0]).name = INJECT
+    c = site.login()
+    csrf = site.csrf(c, f"/console/badges/{site.badge_ids[0]}/suspend")
+    c.post(f"/console/badges/{site.badge_ids[0]}/suspend",
+           data={"csrf": csrf, "confirm": "yes", "reason": INJECT})
+    for path in ("/console/workers", f"/console/workers?q={INJECT}",
+                 f"/console/workers/{site.workers[0]}", "/console/badges",
+                 f"/console/badges?q={INJECT}&state={INJECT}", f"/console/login?next={INJECT}",
+                 f"/console/workers?after={INJECT}", "/console/reports/?period=" + INJECT,
+                 f"/console/workers/{site.workers[0]}?done={INJECT}"):
+        r = c.get(path)
+        assert r.status_code < 500, path
+        assert "<script>" not in r.text and "<img src=x" not in r.text, path
+
+
+def test_login_redirects_only_inside_the_console(site):
+    c = site.client
+    for nxt, want in (("//evil.example/", "/console/workers"),
+                      ("https://evil.example/", "/console/workers"),
+                      ("/console/badges?state=lost", "/console/badges?state=lost")):
+        r = c.post("/console/login", data={"username": STAFF_USER, "password": STAFF_PASSWORD,
+                                           "csrf": _login_form(c), "next": nxt})
+        assert r.headers["Location"] == want
+
+
+def test_cli_staff_create(site):
+    runner = site.app.test_cli_runner()
+    r = runner.invoke(args=["staff-create", AGENCY, "bob", "--name", "Bob",
+                            "--password", "another long one"])
+    assert r.exit_code == 0, r.output
+    c = site.app.test_client()
+    r = c.post("/console/login", data={"username": "bob", "password": "another long one",
+                                       "csrf": _login_form(c)})
+    assert r.status_code == 303
+    r = runner.invoke(args=["staff-create", AGENCY, "cyd", "--password", "short"])
+    assert r.exit_code == 1 and "at least 10 characters" in r.output
+    r = runner.invoke(args=["staff-create", "NOPE", "ddd", "--password", "long enough!"])
+    assert r.exit_code == 1 and "not_found" in r.output
+    r = runner.invoke(args=["staff-create", AGENCY, "eve"], input="pw-long-enough\n"
+                      "pw-long-enough\n")
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("path", ["/console/workers", "/console/badges", "/console/terminals",
+                                  "/console/reports/?period=2026-12", "/console/workers/{w}",
+                                  "/console/badges/{b}/suspend", "/console/workers/{w}/cancel"])
+def test_console_pages_render_in_both_languages_and_pass_basic_checks(sqlite_site, path):
+    c = sqlite_site.login()
+    path = path.format(w=sqlite_site.workers[0], b=sqlite_site.badge_ids[0])
+    sep = "&" if "?" in path else "?"
+    for lang, marker in (("en", '<html lang="en">'), ("zh", '<html lang="zh-CN">')):
+        r = c.get(path + f"{sep}lang={lang}")
+        assert r.status_code == 200 and marker in r.text
+        assert a11y.problems(r.text) == [], path
+        assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+    r = sqlite_site.app.test_client().get("/console/login")
+    assert a11y.problems(r.text) == []

@@ -1,0 +1,229 @@
+"""The employer page (`GET /t/<b64>`): verify the tap server-side, book it, apply the one-view
+rule, gather what the colour rules need, and collect what a consent view may show.
+
+One-view rule: the first showing of a tap books it (each (badge, counter) once, as
+`/api/v1/verify` does) and records which browser saw it (SHA-256 of a random cookie). The
+same browser may reload the page within `reload_window` seconds; any other showing of the
+token (later, from another browser, or after /api/v1/verify booked it) is red
+`already_used`. An older token of the same badge (counter below its high-water mark) or a
+second token with a used counter is red `replayed`.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from host import wire
+from host.wire.ndef import decode_tap_b64
+from host.wire.tap import (SCOPE_ATTENDANCE, SCOPE_CERTIFICATES, SCOPE_CREDIT, SCOPE_HEALTH,
+                           SCOPE_INSURANCE)
+
+from ..models import Agency, Attendance, Badge, Worker
+from ..models_console import TapView, WorkerProfile
+from . import colour, ledger, reviews, verification
+from .periods import period_of
+
+RELOAD_WINDOW_S = 600
+PAGE_PURPOSES = ("status", "consent")
+
+
+@dataclass
+class Details:
+    """What a consent view shows, limited to the token's scope bits."""
+    masked_name: str
+    certificates: list | None = None          # [{"name", "level"}]
+    health_until: int | None = None
+    show_health: bool = False
+    insurance_until: int | None = None
+    show_insurance: bool = False
+    credit_grade: str | None = None
+    show_credit: bool = False
+    months: list | None = None                # [(period, checked_in)] oldest first
+    months_checked: int = 0
+
+
+@dataclass
+class Page:
+    decision: colour.Decision
+    checked_at: int
+    purpose: str | None = None
+    agency_id: str | None = None
+    agency_name: str | None = None
+    serial: str | None = None
+    list_age_s: int | None = None
+    details: Details | None = None
+    worker_ref: str | None = None
+    reload: bool = False                      # a reload within the window
+    reviewable: bool = False
+    reviewed: bool = False
+    reasons: list = field(default_factory=list)
+
+
+def viewer_hash(secret):
+    return hashlib.sha256(("viewer:" + (secret or "")).encode()).hexdigest()
+
+
+def token_hash_of(b64):
+    """SHA-256 (hex) of the token in a tap URL's b64 part, or None if it does not parse."""
+    try:
+        token, _ = decode_tap_b64(b64)
+    except wire.WireError:
+        return None
+    return hashlib.sha256(token).hexdigest()
+
+
+def mask_name(name):
+    """张三 -> 张*, 王小明 -> 王*明, Anna Li -> A*****i; None -> None."""
+    if not name:
+        return None
+    n = len(name)
+    if n == 1:
+        return "*"
+    if n == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (n - 2) + name[-1]
+
+
+def last_periods(now, tz, start_day, n=12):
+    """The n periods up to and including the current one, oldest first."""
+    y, m = map(int, period_of(now, tz, start_day).split("-"))
+    out = []
+    for _ in range(n):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out[::-1]
+
+
+def show(session, snapshot, b64, viewer_secret, now, policy, tz="Asia/Shanghai",
+         start_day=1, reload_window=RELOAD_WINDOW_S, cache=None):
+    """The Page for one request of /t/<b64> by the browser holding viewer_secret."""
+    try:
+        token, credential = decode_tap_b64(b64)
+    except wire.WireError as err:
+        return red(err.reason, now)
+    verdict, tap = verification.check(snapshot, token, credential, now, policy,
+                                      PAGE_PURPOSES, cache)
+    if tap is None:
+        return red(verdict.reason, now)
+    page = Page(colour.Decision(colour.GREEN), now, purpose=tap.purpose,
+                agency_id=tap.credential.iss, serial=tap.credential.serial,
+                list_age_s=verdict.list_age_s, worker_ref=tap.credential.sub)
+    page.agency_name = _agency_name(session, snapshot, page.agency_id)
+    facts = colour.Facts(valid=verdict.valid, reason=verdict.reason, status=verdict.status,
+                         stale=verdict.stale, now=now)
+    view = None
+    if verdict.valid:
+        view, facts.reason = _book(session, tap, viewer_secret, now, reload_window)
+        facts.valid = facts.reason is None
+        page.reload = view is not None and view.views > 1
+    badge = session.scalar(select(Badge).where(Badge.kid == tap.badge_kid.hex()))
+    worker = profile = None
+    if badge is not None and badge.agency_id == page.agency_id:
+        facts.badge_state = badge.state
+        if badge.worker_id is not None:
+            worker = session.get(Worker, badge.worker_id)
+    if worker is None:
+        worker = session.scalar(select(Worker).where(Worker.agency_id == page.agency_id,
+                                                     Worker.worker_ref == page.worker_ref))
+    if worker is not None:
+        profile = session.get(WorkerProfile, worker.id)
+        facts.worker_known = True
+        facts.worker_state = worker.state
+        facts.health_until = profile.health_check_until if profile else None
+        facts.insurance_until = profile.insurance_until if profile else None
+    facts.open_complaints = reviews.open_complaints(session, page.agency_id, page.worker_ref,
+                                                    now)
+    page.decision = colour.decide(facts)
+    page.reasons = _public_reasons(page.decision.reasons, tap.purpose)
+    if page.decision.colour != colour.RED and tap.purpose == "consent":
+        page.details = _details(session, worker, profile, tap.scope or 0, page.agency_id,
+                                page.worker_ref, now, tz, start_day)
+        page.reviewed = view is not None and reviews.exists_for(session, view.id)
+        page.reviewable = view is not None and not page.reviewed
+    return page
+
+
+def red(reason, now):
+    """A red Page for a refusal that happened before verification."""
+    d = colour.decide(colour.Facts(valid=False, reason=reason, now=now))
+    return Page(d, now, reasons=list(d.reasons))
+
+
+def _book(session, tap, viewer_secret, now, reload_window):
+    """(TapView or None, None if it may be shown else the red reason)."""
+    with session.begin_nested():
+        outcome = ledger.claim_tap(session, tap, now, "page")
+    h = tap.token_hash.hex()
+    if outcome == "new":
+        view = TapView(token_hash=h, purpose=tap.purpose, badge_kid=tap.badge_kid.hex(),
+                       agency_id=tap.credential.iss, worker_ref=tap.credential.sub,
+                       viewer_hash=viewer_hash(viewer_secret), first_at=now, last_at=now,
+                       views=1)
+        session.add(view)
+        session.flush()
+        return view, None
+    if outcome != "duplicate":
+        return None, "replayed"
+    view = session.scalar(select(TapView).where(TapView.token_hash == h))
+    if view is None or view.viewer_hash != viewer_hash(viewer_secret) or \
+            now - view.first_at > reload_window:
+        return None, "already_used"
+    view.views += 1
+    view.last_at = now
+    session.flush()
+    return view, None
+
+
+def _agency_name(session, snapshot, agency_id):
+    row = session.get(Agency, agency_id)
+    if row is not None:
+        return row.name
+    entry = snapshot.trust.agency(agency_id) if snapshot.trust is not None else None
+    return entry.name if entry is not None else agency_id
+
+
+def _public_reasons(reasons, purpose):
+    """A status tap (no consent) does not say which record is missing."""
+    if purpose != "status":
+        return list(reasons)
+    out = []
+    for r in reasons:
+        r = "records_incomplete" if r.startswith(("health_", "insurance_")) else r
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def _details(session, worker, profile, scope, agency_id, worker_ref, now, tz, start_day):
+    d = Details(masked_name=mask_name(worker.name) if worker is not None else None)
+    if profile is not None and scope & SCOPE_CERTIFICATES:
+        d.certificates = _certificates(profile.certificates)
+    elif scope & SCOPE_CERTIFICATES:
+        d.certificates = []
+    if scope & SCOPE_HEALTH:
+        d.show_health = True
+        d.health_until = profile.health_check_until if profile else None
+    if scope & SCOPE_INSURANCE:
+        d.show_insurance = True
+        d.insurance_until = profile.insurance_until if profile else None
+    if scope & SCOPE_CREDIT:
+        d.show_credit = True
+        d.credit_grade = profile.credit_grade if profile else None
+    if scope & SCOPE_ATTENDANCE:
+        periods = last_periods(now, tz, start_day)
+        seen = set(session.scalars(select(Attendance.period).where(
+            Attendance.agency_id == agency_id, Attendance.worker_ref == worker_ref,
+            Attendance.period.in_(periods))))
+        d.months = [(p, p in seen) for p in periods]
+        d.months_checked = len(seen)
+    return d
+
+
+def _certificates(text):
+    try:
+        items = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [{"name": str(c.get("name", "")), "level": str(c.get("level", ""))}
+            for c in items if isinstance(c, dict)][:20]

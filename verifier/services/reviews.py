@@ -1,0 +1,108 @@
+"""Verified reviews: after a consent view the employer may rate the service (1-5 stars) and
+optionally complain (a category and a comment). A review is bound to that consent tap:
+
+- none without one: the tap must have been shown as a consent page (a status tap, an unknown
+  token or a token booked only through the API is refused: `no_consent_tap`), and only to
+  the browser that opened it (`not_viewer`), within `REVIEW_WINDOW_S`;
+- one per tap (`already_reviewed`; also a unique constraint);
+- only for the worker of that tap (`other_worker`).
+
+Unresolved complaints count in the colour rules (services/colour.py) until the agency
+resolves them in the console.
+"""
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..models_console import Review, TapView
+from . import audit
+from .colour import COMPLAINT_DAYS
+from .errors import BadRequest, Conflict, Forbidden, NotFound
+
+CATEGORIES = ("late", "attitude", "quality", "safety", "honesty", "other")
+REVIEW_WINDOW_S = 7 * 86400
+COMMENT_MAX = 500
+
+
+class ReviewRefused(Forbidden):
+    reason = "review_refused"
+
+
+def exists_for(session, view_id):
+    return session.scalar(select(Review.id).where(Review.view_id == view_id)) is not None
+
+
+def open_complaints(session, agency_id, worker_ref, now, days=COMPLAINT_DAYS):
+    """Unresolved complaints about a worker within the last `days` days."""
+    return session.scalar(select(func.count(Review.id)).where(
+        Review.agency_id == agency_id, Review.worker_ref == worker_ref,
+        Review.category.is_not(None), Review.resolved_at.is_(None),
+        Review.created_at >= now - days * 86400)) or 0
+
+
+def submit(session, token_hash, viewer_hash, agency_id, worker_ref, stars, category, comment,
+           now, window=REVIEW_WINDOW_S):
+    """Store a review for the consent tap whose token hashes to `token_hash`; raises
+    ReviewRefused / Conflict / BadRequest with a stable reason."""
+    view = session.scalar(select(TapView).where(TapView.token_hash == token_hash)) \
+        if token_hash else None
+    if view is None or view.purpose != "consent":
+        raise ReviewRefused("a review needs a consent tap shown on this page",
+                            reason="no_consent_tap")
+    if view.viewer_hash != viewer_hash:
+        raise ReviewRefused("only the phone that opened the consent page may review",
+                            reason="not_viewer")
+    if (view.agency_id, view.worker_ref) != (agency_id, worker_ref):
+        raise ReviewRefused("this consent tap belongs to another worker", reason="other_worker")
+    if exists_for(session, view.id):
+        raise Conflict("this consent tap already has a review", reason="already_reviewed")
+    if now - view.first_at > window:
+        raise ReviewRefused("the time to review this visit is over", reason="review_window")
+    stars, category, comment = _validate(stars, category, comment)
+    review = Review(view_id=view.id, agency_id=view.agency_id, worker_ref=view.worker_ref,
+                    stars=stars, category=category, comment=comment, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(review)
+            session.flush()
+    except IntegrityError as err:
+        raise Conflict("this consent tap already has a review",
+                       reason="already_reviewed") from err
+    return review
+
+
+def _validate(stars, category, comment):
+    try:
+        stars = int(stars)
+    except (TypeError, ValueError) as err:
+        raise BadRequest("stars must be 1 to 5", reason="bad_review") from err
+    if not 1 <= stars <= 5:
+        raise BadRequest("stars must be 1 to 5", reason="bad_review")
+    category = category or None
+    if category is not None and category not in CATEGORIES:
+        raise BadRequest("unknown complaint category", reason="bad_review")
+    comment = (comment or "").strip() or None
+    if comment is not None and len(comment) > COMMENT_MAX:
+        raise BadRequest(f"a comment has at most {COMMENT_MAX} characters",
+                         reason="bad_review")
+    return stars, category, comment
+
+
+def for_worker(session, agency_id, worker_ref, limit=100):
+    return list(session.scalars(select(Review).where(Review.agency_id == agency_id,
+                                                     Review.worker_ref == worker_ref)
+                                .order_by(Review.id.desc()).limit(limit)))
+
+
+def resolve(session, agency_id, review_id, now, actor, note=""):
+    r = session.get(Review, review_id)
+    if r is None or r.agency_id != agency_id:
+        raise NotFound("no such review in this agency")
+    if r.category is None:
+        raise BadRequest("only complaints are resolved", reason="not_a_complaint")
+    if r.resolved_at is not None:
+        raise Conflict("complaint already resolved", reason="already_resolved")
+    r.resolved_at, r.resolved_by, r.resolution = now, actor, (note or "").strip()[:500] or None
+    audit.append(session, actor, "complaint.resolve", r.id, now, agency_id=agency_id,
+                 worker_ref=r.worker_ref)
+    session.flush()
+    return r

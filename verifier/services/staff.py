@@ -1,0 +1,138 @@
+"""Console users (agency staff): passwords, sessions, CSRF tokens.
+
+- Passwords: scrypt (hashlib.scrypt, RFC 7914) with N=2^15, r=8, p=1 (32 MiB), a 16-byte
+  random salt; stored as `scrypt$N$r$p$salt$hash` (base64) so the cost can be raised later
+  and old hashes still verify (and are re-hashed at the next login).
+- Five wrong passwords in a row lock the account for LOCK_S seconds.
+- Sessions live in the database (any process can check them): the cookie carries 256 random
+  bits, the table their SHA-256, the expiry and the session's CSRF token.
+- CSRF: every console POST carries the session's token in a form field (`csrf`); the login
+  form, before a session exists, uses a double-submit cookie.
+"""
+import base64
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import delete, select
+
+from ..models_console import StaffSession, StaffUser
+from . import audit
+from .errors import BadRequest, Conflict
+from .registry import get_agency
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
+MAXMEM = 64 * 1024 * 1024
+MAX_FAILURES = 5
+LOCK_S = 300
+SESSION_TTL_S = 8 * 3600
+MIN_PASSWORD = 10
+
+
+def _b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P):
+    salt = secrets.token_bytes(16)
+    dk = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=MAXMEM,
+                        dklen=32)
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(dk)}"
+
+
+def check_password(stored, password):
+    """(ok, needs_rehash)."""
+    try:
+        scheme, n, r, p, salt, dk = stored.split("$")
+        n, r, p = int(n), int(r), int(p)
+        salt, dk = base64.b64decode(salt), base64.b64decode(dk)
+    except (ValueError, AttributeError):
+        return False, False
+    if scheme != "scrypt":
+        return False, False
+    got = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=MAXMEM,
+                         dklen=len(dk))
+    ok = hmac.compare_digest(got, dk)
+    return ok, ok and (n, r, p) != (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+
+
+def create_user(session, agency_id, username, password, now, actor, display_name=None):
+    get_agency(session, agency_id)
+    if not isinstance(username, str) or not 3 <= len(username) <= 64 or \
+            not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise BadRequest("username: 3..64 letters, digits, '-', '_' or '.'")
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise BadRequest(f"the password needs at least {MIN_PASSWORD} characters "
+                         f"/ 密码至少 {MIN_PASSWORD} 个字符")
+    if session.scalar(select(StaffUser).where(StaffUser.username == username)) is not None:
+        raise Conflict(f"user {username} exists")
+    user = StaffUser(agency_id=agency_id, username=username,
+                     display_name=display_name or username,
+                     password_hash=hash_password(password), active=True, failed_logins=0,
+                     created_at=now)
+    session.add(user)
+    session.flush()
+    audit.append(session, actor, "staff.create", username, now, agency_id=agency_id)
+    return user
+
+
+def authenticate(session, username, password, now):
+    """(StaffUser, None) for a right username and password, else (None, reason) with reason
+    `login_failed` (one answer for every cause, so it does not tell which usernames exist)
+    or `locked`. Returns instead of raising so that the failure count is committed."""
+    user = session.scalar(select(StaffUser).where(StaffUser.username == (username or "")))
+    if user is None or not user.active:
+        hash_password(password or "")          # the same work as a real check
+        return None, "login_failed"
+    if user.locked_until is not None and user.locked_until > now:
+        return None, "locked"
+    ok, rehash = check_password(user.password_hash, password or "")
+    if not ok:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until, user.failed_logins = now + LOCK_S, 0
+        return None, "login_failed"
+    user.failed_logins, user.locked_until = 0, None
+    if rehash:
+        user.password_hash = hash_password(password)
+    return user, None
+
+
+def start_session(session, user, now, ttl=SESSION_TTL_S):
+    """(cookie secret, csrf token) of a new session for user."""
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    session.execute(delete(StaffSession).where(StaffSession.expires_at < now))
+    session.add(StaffSession(token_hash=_hash(secret), user_id=user.id, csrf=csrf,
+                             created_at=now, expires_at=now + ttl))
+    audit.append(session, f"staff:{user.username}", "staff.login", user.username, now,
+                 agency_id=user.agency_id)
+    session.flush()
+    return secret, csrf
+
+
+def current(session, secret, now):
+    """(StaffUser, StaffSession) for a live session cookie, or (None, None)."""
+    if not secret:
+        return None, None
+    row = session.get(StaffSession, _hash(secret))
+    if row is None or row.expires_at < now:
+        return None, None
+    user = session.get(StaffUser, row.user_id)
+    if user is None or not user.active:
+        return None, None
+    return user, row
+
+
+def end_session(session, secret):
+    if secret:
+        session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(secret)))
+
+
+def csrf_ok(expected, presented):
+    return bool(expected) and isinstance(presented, str) and \
+        hmac.compare_digest(expected.encode(), presented.encode())
+
+
+def _hash(secret):
+    return hashlib.sha256(("staff:" + secret).encode()).hexdigest()

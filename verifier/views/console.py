@@ -1,0 +1,299 @@
+"""The agency console (`/console/…`): staff login, workers and badges with search and cursor
+pagination, a worker's page, badge actions and 注销 with confirmation, complaint
+resolution, terminals. Every POST carries the session's CSRF token; the login form a
+double-submit cookie. Logic in services/console.py, services/staff.py, services/registry.py.
+"""
+import functools
+import secrets
+
+from flask import (Blueprint, abort, current_app, g, make_response, redirect,
+                   render_template, request, url_for)
+
+from ..i18n import N_
+from ..models import Worker
+from ..services import colour, console, registry, reviews, staff, status as status_service
+from ..services.errors import ServiceError
+from . import html
+from .common import ext
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+SESSION_COOKIE = "xs"
+LOGIN_COOKIE = "xl"
+BADGE_ACTIONS = ("suspend", "reinstate", "lose", "revoke")
+DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "profile", "resolve"}
+
+
+def _secure():
+    return bool(current_app.config.get("COOKIE_SECURE")) or request.is_secure
+
+
+def _page(template, status=200, **kw):
+    resp = make_response(render_template(template, **kw), status)
+    return html.security_headers(resp)
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapper(*a, **kw):
+        x = ext()
+        with x.db.session() as s:
+            user, sess = staff.current(s, request.cookies.get(SESSION_COOKIE), x.now())
+            if user is not None:
+                s.expunge(user)
+                s.expunge(sess)
+        if user is None:
+            return redirect(url_for("console.login", next=request.full_path))
+        if request.method == "POST" and not staff.csrf_ok(sess.csrf, request.form.get("csrf")):
+            return _page("console/message.html", 403, title_msg=N_("Request refused"),
+                         text_msg=N_("The form expired or came from elsewhere. Reload the "
+                                     "page and try again."))
+        g.staff, g.csrf, g.agency_id = user, sess.csrf, user.agency_id
+        g.actor = f"staff:{user.username}"
+        return view(*a, **kw)
+    return wrapper
+
+
+def _safe_next(target):
+    return target if target and target.startswith("/console/") and "//" not in target \
+        else url_for("console.workers")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    x = ext()
+    error = None
+    if request.method == "POST":
+        f = request.form
+        if not staff.csrf_ok(request.cookies.get(LOGIN_COOKIE), f.get("csrf")):
+            error = "form_expired"
+        else:
+            with x.db.session() as s:
+                user, error = staff.authenticate(s, f.get("username", "")[:64],
+                                                 f.get("password", "")[:256], x.now())
+                if user is not None:
+                    secret, _ = staff.start_session(s, user, x.now(),
+                                                    x.config["SESSION_TTL_S"])
+            if error is None:
+                resp = redirect(_safe_next(f.get("next")), 303)
+                resp.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="Lax",
+                                secure=_secure(), path="/console/")
+                resp.delete_cookie(LOGIN_COOKIE, path="/console/")
+                return html.security_headers(resp)
+    token = secrets.token_urlsafe(24)
+    resp = _page("console/login.html", 401 if error else 200, csrf=token, error=error,
+                 next=request.values.get("next", ""))
+    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=_secure(),
+                    path="/console/")
+    return resp
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    x = ext()
+    with x.db.session() as s:
+        staff.end_session(s, request.cookies.get(SESSION_COOKIE))
+    resp = redirect(url_for("console.login"), 303)
+    resp.delete_cookie(SESSION_COOKIE, path="/console/")
+    return html.security_headers(resp)
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for("console.workers"))
+
+
+def _cursor():
+    value = request.args.get("after", "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@bp.get("/workers")
+@login_required
+def workers():
+    x = ext()
+    q = request.args.get("q", "")
+    with x.db.session() as s:
+        rows, nxt = console.search_workers(s, g.agency_id, q, _cursor())
+        badges = console.badges_by_worker(s, [w.id for w in rows])
+        agency = registry.get_agency(s, g.agency_id)
+    return _page("console/workers.html", rows=rows, badges=badges, q=q, next_cursor=nxt,
+                 agency=agency, nav="workers")
+
+
+@bp.get("/badges")
+@login_required
+def badges():
+    x = ext()
+    q, state = request.args.get("q", ""), request.args.get("state", "")
+    if state not in registry.TRANSITIONS and state not in ("", "registered", "active",
+                                                           "suspended", "lost", "revoked"):
+        state = ""
+    with x.db.session() as s:
+        rows, nxt = console.search_badges(s, g.agency_id, q, state, _cursor())
+        agency = registry.get_agency(s, g.agency_id)
+    return _page("console/badges.html", rows=rows, q=q, state=state, next_cursor=nxt,
+                 agency=agency, nav="badges")
+
+
+@bp.get("/workers/<int:worker_id>")
+@login_required
+def worker(worker_id):
+    x = ext()
+    with x.db.session() as s:
+        try:
+            data = console.worker_page(s, g.agency_id, worker_id, x.now())
+        except ServiceError:
+            abort(404)
+        agency = registry.get_agency(s, g.agency_id)
+    done = request.args.get("done")
+    return _page("console/worker.html", agency=agency, done=done if done in DONE else None,
+                 actions=BADGE_ACTIONS, transitions=registry.TRANSITIONS, nav="workers",
+                 complaint_limit=colour.COMPLAINT_LIMIT, complaint_days=colour.COMPLAINT_DAYS,
+                 **data)
+
+
+@bp.post("/workers/<int:worker_id>/profile")
+@login_required
+def profile(worker_id):
+    x = ext()
+    f = request.form
+    tz = x.config["TIMEZONE"]
+    try:
+        with x.db.session() as s:
+            console.set_profile(s, g.agency_id, worker_id, x.now(), g.actor,
+                                console.parse_certificates(f.get("certificates", "")),
+                                console.parse_day(f.get("health_check_until"), tz),
+                                console.parse_day(f.get("insurance_until"), tz),
+                                f.get("credit_grade"))
+    except ServiceError as err:
+        return _error(err)
+    return redirect(url_for("console.worker", worker_id=worker_id, done="profile"), 303)
+
+
+def _republish(s, agency_id):
+    """Sign the agency's next status list when this verifier holds its key."""
+    x = ext()
+    key = x.signing_key(agency_id)
+    if key is None or x.store.snapshot.trust is None:
+        return False
+    status_service.publish(s, x.store, agency_id, key, x.config["STATUS_BASE_URL"], x.now(),
+                           x.config["STATUS_TTL_S"], x.config["STATUS_VALIDITY_S"])
+    return True
+
+
+def _after_change():
+    x = ext()
+    with x.db.session() as s:
+        x.store.refresh(s, x.now(), force=True)
+
+
+def _error(err):
+    return _page("console/message.html", err.http_status, title_msg=N_("Not done"),
+                 text_msg=None, detail=err.message)
+
+
+def not_found(_err=None):
+    return _page("console/message.html", 404, title_msg=N_("Not found"),
+                 text_msg=N_("There is no such page, or it belongs to another agency."))
+
+
+bp.register_error_handler(404, not_found)
+bp.register_error_handler(ServiceError, _error)
+
+
+@bp.route("/badges/<int:badge_id>/<action>", methods=["GET", "POST"])
+@login_required
+def badge_action(badge_id, action):
+    if action not in BADGE_ACTIONS:
+        abort(404)
+    x = ext()
+    with x.db.session() as s:
+        try:
+            b = registry.get_badge(s, g.agency_id, badge_id)
+        except ServiceError:
+            abort(404)
+        w = s.get(Worker, b.worker_id) if b.worker_id else None
+        s.expunge(b)
+        if w is not None:
+            s.expunge(w)
+    back = url_for("console.worker", worker_id=w.id) if w else url_for("console.badges")
+    error = None
+    if request.method == "POST":
+        reason = request.form.get("reason", "").strip()[:500]
+        if request.form.get("confirm") != "yes" or not reason:
+            error = "confirm_needed"
+        else:
+            try:
+                with x.db.session() as s:
+                    registry.transition(s, g.agency_id, badge_id, action, x.now(), g.actor,
+                                        reason)
+                    _republish(s, g.agency_id)
+            except ServiceError as err:
+                return _error(err)
+            _after_change()
+            return redirect((back if w else url_for("console.badges")) +
+                            f"?done={action}", 303)
+    return _page("console/confirm.html", 400 if error else 200, action=action, badge=b,
+                 worker=w, back=back, error=error, nav="badges",
+                 allowed=b.state in registry.TRANSITIONS[action][0])
+
+
+@bp.route("/workers/<int:worker_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(worker_id):
+    x = ext()
+    with x.db.session() as s:
+        try:
+            w = registry.get_worker(s, g.agency_id, worker_id)
+        except ServiceError:
+            abort(404)
+        s.expunge(w)
+    back = url_for("console.worker", worker_id=worker_id)
+    error = None
+    if request.method == "POST":
+        reason = request.form.get("reason", "").strip()[:500]
+        if request.form.get("confirm") != "yes" or not reason:
+            error = "confirm_needed"
+        else:
+            try:
+                with x.db.session() as s:
+                    revoked = registry.cancel_worker(s, g.agency_id, worker_id, x.now(),
+                                                     g.actor, reason)
+                    if revoked:
+                        _republish(s, g.agency_id)
+            except ServiceError as err:
+                return _error(err)
+            _after_change()
+            return redirect(back + "?done=cancel", 303)
+    return _page("console/confirm.html", 400 if error else 200, action="cancel", badge=None,
+                 worker=w, back=back, error=error, nav="workers",
+                 allowed=w.state != "cancelled")
+
+
+@bp.post("/reviews/<int:review_id>/resolve")
+@login_required
+def resolve(review_id):
+    x = ext()
+    try:
+        with x.db.session() as s:
+            r = reviews.resolve(s, g.agency_id, review_id, x.now(), g.actor,
+                                request.form.get("note", ""))
+            wid = console.worker_id_for_ref(s, g.agency_id, r.worker_ref)
+    except ServiceError as err:
+        return _error(err)
+    return redirect(url_for("console.worker", worker_id=wid, done="resolve") if wid
+                    else url_for("console.workers"), 303)
+
+
+@bp.get("/terminals")
+@login_required
+def terminals():
+    x = ext()
+    with x.db.session() as s:
+        rows = console.terminals(s, g.agency_id, x.now())
+        agency = registry.get_agency(s, g.agency_id)
+    return _page("console/terminals.html", rows=rows, agency=agency, nav="terminals",
+                 now=x.now())

@@ -1,0 +1,91 @@
+"""The employer page: `GET /t/<b64>` (the badge's NDEF URL) and the review form it offers
+after a consent view. Logic in services/employer.py, colours in services/colour.py."""
+import hashlib
+import hmac
+import re
+import secrets
+
+from flask import Blueprint, current_app, make_response, render_template, request
+
+from ..services import employer, reviews
+from ..services.errors import ServiceError
+from . import html
+from .common import ext
+
+bp = Blueprint("employer", __name__)
+
+VIEWER_COOKIE = "xv"
+_SECRET = re.compile(r"[A-Za-z0-9_-]{32}")
+STATUS = {"malformed": 400, "oversized": 414, "rate_limited": 429}
+
+
+def _viewer():
+    """(secret, is_new): the browser's viewer cookie, or a fresh one."""
+    secret = request.cookies.get(VIEWER_COOKIE, "")
+    if _SECRET.fullmatch(secret):
+        return secret, False
+    return secrets.token_urlsafe(24), True
+
+
+def review_csrf(secret):
+    return hashlib.sha256(("review-form:" + secret).encode()).hexdigest()[:32]
+
+
+def _finish(resp, secret=None):
+    if secret is not None:
+        cfg = current_app.config
+        resp.set_cookie(VIEWER_COOKIE, secret, max_age=30 * 86400, httponly=True,
+                        samesite="Lax", secure=bool(cfg.get("COOKIE_SECURE")) or
+                        request.is_secure, path="/t/")
+    return html.security_headers(resp, current_app.extensions["xinka_inline_style"])
+
+
+@bp.get("/t/", defaults={"b64": ""})
+@bp.get("/t/<path:b64>")
+def tap_page(b64):
+    x = ext()
+    secret, new = _viewer()
+    now = x.now()
+    if not x.limiter.allow(request.remote_addr or "?"):
+        page = employer.red("rate_limited", now)
+    else:
+        with x.db.session() as s:
+            snap = x.snapshot(s)
+            page = employer.show(s, snap, b64, secret, now, x.policy, x.config["TIMEZONE"],
+                                 x.config["PERIOD_START_DAY"],
+                                 x.config["RELOAD_WINDOW_S"],
+                                 x.store.cache)
+    x.metrics.inc("xinka_employer_pages_total", "employer pages by colour and reason",
+                  colour=page.decision.colour, reason=page.decision.headline)
+    status = STATUS.get(page.decision.headline, 200)
+    body = render_template("employer/page.html", page=page, b64=b64,
+                           review_csrf=review_csrf(secret), categories=reviews.CATEGORIES,
+                           reload_min=x.config["RELOAD_WINDOW_S"] // 60)
+    return _finish(make_response(body, status), secret if new else None)
+
+
+@bp.post("/t/<b64>/review")
+def review(b64):
+    x = ext()
+    secret = request.cookies.get(VIEWER_COOKIE, "")
+    f = request.form
+    ok = _SECRET.fullmatch(secret) is not None and \
+        hmac.compare_digest(review_csrf(secret), f.get("csrf", ""))
+    try:
+        if not ok:
+            raise reviews.ReviewRefused("no viewer cookie or form token", reason="not_viewer")
+        with x.db.session() as s:
+            reviews.submit(s, employer.token_hash_of(b64), employer.viewer_hash(secret),
+                           f.get("agency", ""), f.get("worker", ""), f.get("stars"),
+                           f.get("category"), f.get("comment"), x.now(),
+                           x.config["REVIEW_WINDOW_S"])
+    except ServiceError as err:
+        reason = err.reason if err.reason in _REFUSALS else "bad_review"
+        body = render_template("employer/review_result.html", ok=False, reason=reason)
+        return _finish(make_response(body, err.http_status))
+    body = render_template("employer/review_result.html", ok=True, reason=None)
+    return _finish(make_response(body, 201))
+
+
+_REFUSALS = ("no_consent_tap", "not_viewer", "other_worker", "already_reviewed",
+             "review_window", "bad_review")

@@ -18,12 +18,21 @@ Behaviour (DESIGN.md "Badge firmware", docs/protocol.md):
   `consent` token with the configured scope (blob "scope", default all bits 0x3F). Consent ends
   at its first read or after 60 s, whichever comes first; then a fresh `status` token.
 - A token counts as read when NS_REG.NDEF_DATA_READ rises (the reader read LAST_NDEF_BLOCK);
-  the new token is written once the field is gone (while a reader is in the field the RF side
-  holds the tag's memory). Counter +1 is durable before signing (BadgeState.next_counter), the
-  nonce is durably spent before its signature exists (BadgeState.sign).
+  the new token is written once the field has been gone for SETTLE_MS. While a reader has the
+  tag selected the RF side holds the memory (data sheet §11.1: RF_LOCKED, I2C memory access
+  NACKed), but a reader may drop its field and select the tag again in the middle of a read (a
+  phone recovering from a transmission error, or one that lost the answer to the READ of the
+  last block, which set NDEF_DATA_READ all the same) and go on from the TLV header it already
+  has: a rewrite in that gap would give it the old header with new blocks. Any rewrite (after a
+  read, a button press, consent ending) therefore waits until no field has been seen for
+  SETTLE_MS (tests/badge/test_torn_read.py). Counter +1 is durable before signing
+  (BadgeState.next_counter), the nonce is durably spent before its signature exists
+  (BadgeState.sign).
 - Tag image: tap_tlv_into a preallocated buffer; the first user block is written as an empty
-  NDEF TLV first and with the real TLV header last, so a reader sees the old token, an empty
-  message or the new token, never a mix.
+  NDEF TLV first and with the real TLV header last, so a reader that selects the tag during a
+  rewrite (once the I2C lock's watchdog has run out) sees an empty message, never a mix. A
+  NACK (the RF side took the memory) leaves that empty message; the whole image is written
+  again once the field has been gone for SETTLE_MS.
 - Check-in: the terminal's challenge arrives through SRAM pass-through (NFC -> I2C), framed in
   64-byte windows (docs/protocol.md "Check-in challenge"); the badge signs a `checkin` token and
   answers token || credential in windows the other way (I2C -> NFC). A bad frame or challenge
@@ -50,6 +59,7 @@ from state import BadgeState, StateError
 CONSENT_MS = const(60000)
 SCOPE_ALL = const(0x3F)
 POLL_MS = const(2)              # NS_REG poll interval while a field is present
+SETTLE_MS = const(150)          # no field for this long before the tag is rewritten
 IDLE_MS = const(600000)         # longest sleep without an event
 WINDOW_MS = const(1500)         # how long a response window waits for the reader
 POOL_LOW = const(8)
@@ -97,6 +107,7 @@ class Badge:
         self.pending = 0                # length of a built image not yet on the tag
         self.read_seen = False
         self.in_field = False
+        self.field_left = None          # ticks_ms when the last field was seen to go
         self.pt_on = False
         self.edges = 0
         self._reset_req()
@@ -177,7 +188,11 @@ class Badge:
               and time.ticks_diff(now, self.consent_until) >= 0):
             self.mode = tokens.PURPOSE_STATUS
             self.dirty = True
+        settle = self._settling(now)
         if self.dirty or self.pending:
+            if settle:
+                b.sleep(settle)         # wakes early if a field comes back
+                return
             self._rewrite()
             return
         if self.state.pool_available() < POOL_LOW:
@@ -217,8 +232,19 @@ class Badge:
         except nt3h2111.NT3H2111Error as err:
             self.log("TAGERR", err.reason)
 
+    def _settling(self, now):
+        # ms left until the field has been gone for SETTLE_MS; 0 when it has (or never came)
+        if self.field_left is None:
+            return 0
+        left = SETTLE_MS - time.ticks_diff(now, self.field_left)
+        if left <= 0 or left > SETTLE_MS:
+            self.field_left = None
+            return 0
+        return left
+
     def _field_gone(self):
         self.in_field = False
+        self.field_left = time.ticks_ms()
         self.pt_on = False
         self._reset_req()
         try:
@@ -261,6 +287,9 @@ class Badge:
                 self.stats["tokens"] += 1
                 if self.mode == tokens.PURPOSE_CONSENT:
                     self.board.show("consent")
+            b = self.board
+            if b.fd() == 0 or b.fd_edges() != self.edges:
+                return                  # a reader came while we signed: wait until it is gone
             self.put_image(self.pending)
             self.pending = 0
             self.on_tag = self.next_on_tag
@@ -335,6 +364,9 @@ class Badge:
                          err.reason)
             return
         self.stats["tokens"] += 1
+        # the status token on the tag now has a lower counter than this check-in: a phone
+        # reading it would be refused as a replay, so a fresh one is due once the field is gone
+        self.dirty = True
         ok = self._send(K_RESPONSE, token, self.credential)
         self.log("CHECKIN", ctr, 1 if ok else 0)
         if ok:

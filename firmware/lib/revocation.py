@@ -70,7 +70,7 @@ class CompactError(Exception):
     def __init__(self, reason, message=""):
         self.reason = reason
         self.message = message or reason
-        Exception.__init__(self, "%s: %s" % (reason, self.message))
+        super().__init__("%s: %s" % (reason, self.message))
 
 
 # --- bits --------------------------------------------------------------------------------------

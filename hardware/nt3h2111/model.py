@@ -12,7 +12,11 @@ and NFC Forum Type 2 Tag 1.0:
 - NC_REG / NS_REG bits, FD_ON / FD_OFF field-detect events, LAST_NDEF_BLOCK / NDEF_DATA_READ;
 - §11 "Communication and arbitration between NFC and I2C interface": first come, first served,
   I2C_LOCKED / RF_LOCKED, the watchdog (WDT_MS:WDT_LS x 9.43 us) that frees a forgotten
-  I2C lock, and pass-through mode (SRAM handed over by writing/reading its last page);
+  I2C lock, and pass-through mode (SRAM handed over by writing/reading its last page).
+  §11.1.1 (pass-through off): the I2C side takes the memory (I2C_LOCKED set) only while the
+  NFC side is in IDLE or HALT; while a reader is resolving or has selected the tag (READY1/2,
+  ACTIVE) an I2C memory access is NACKed even when RF_LOCKED is not set yet, so a host can
+  never write under a reader that is in the middle of a read;
 - NFC commands: GET_VERSION, READ (§10.8: invalid pages read as 00h), FAST_READ, WRITE,
   FAST_WRITE (SRAM), SECTOR_SELECT (passive ACK), READ_SIG, HLTA; 4-bit ACK/NAK;
   ISO/IEC 14443-3 anticollision for a 7-byte UID (ATQA 0044h, SAK 04h/00h).
@@ -113,7 +117,8 @@ class NT3H2111Error(Exception):
 class I2CNack(NT3H2111Error):
     """The chip did not acknowledge: `address` is True when the address byte itself was NACKed
     (no power), False for a NACK on a data byte. Reasons: no_power, invalid_block, register,
-    too_long, rf_locked, eeprom_busy, sram_locked, config_locked."""
+    too_long, rf_locked (NFC holds the memory or is in READY/ACTIVE), eeprom_busy, sram_locked,
+    config_locked."""
 
     def __init__(self, reason, address=False):
         super().__init__(reason)
@@ -366,6 +371,8 @@ class NT3H2111:
             return
         if self._arb == _ARB_RF:
             self._nack("rf_locked")
+        if self._arb == _ARB_IDLE and not self._pt() and _READY1 <= self._state <= _ACTIVE:
+            self._nack("rf_locked")            # §11.1.1: I2C locks only in IDLE or HALT
         if not sram and self._busy:
             self._nack("eeprom_busy")
         if self._arb == _ARB_IDLE and not self._pt():

@@ -8,14 +8,29 @@ for a Type 2 tag; anything else is ignored. The field is modelled as:
 - off: "RFOFF" (nfcpy's Device.mute(), sent before every new sense and on close), a frame from
   another reader (its field replaces the old one), or no frame for field_timeout_ms (a reader
   that vanished).
-If the loop falls behind and several frames wait, all are given to the model in order but only
-the newest one of each reader is answered: the reader has given up on the older ones, and a late
-answer would be taken for the answer to its next command.
+
+Answers and time. A real tag answers within the frame delay time or not at all (NT3H2111 data
+sheet §10.8, READ: T_TimeOut 5 ms), so a reader never takes an answer for the wrong command. A
+UDP answer can arrive late, and the udp driver has no sequence numbers: nfcpy waits 5 ms for a
+READ, sends it again, and takes whatever datagram comes next as the answer. An answer to the
+first copy that arrives during the wait for the second is taken for it; a second answer, to the
+second copy, would then be taken for the *next* READ: one 16-byte block of the NDEF message in
+the wrong place, a torn URL. So the server sends only answers the reader can still be waiting
+for, at most one per command:
+- frames are given to the model in arrival order; a copy of the frame just before it (a reader
+  repeating a command it has had no answer to yet) is the same command and is not run again;
+- only a reader's newest command is answered: just before an answer goes out the socket is
+  looked at again, and an answer that a newer frame from the same reader has overtaken is
+  dropped (the reader gave up on it);
+- a frame equal to the command answered last (a repeat that crossed that answer, or a reader
+  polling the same page) is held repeat_hold_ms and run and answered only if the reader sends
+  nothing else meanwhile: a reader that took the earlier answer for it has moved on by then.
+Each dropped answer is a reply the reader timed out on, as a reply lost in the field would be.
 
 Runs under MicroPython (unix port: socket, select.poll) and CPython. In a MicroPython loop:
     srv = RFServer(model, port)
     while True:
-        srv.step(0)          # or poll srv.sock yourself and call step(0) when it is readable
+        srv.step(0)          # or poll srv.sock yourself, at most srv.wait_ms(...) long
         ...the badge loop...
 nfcpy's READ waits 5 ms for an answer, so step() must run at least that often while a reader is
 there. serve() is the same loop without anything else in it.
@@ -37,14 +52,17 @@ except ImportError:
 
 BRTY = b"106A"
 _MAX_BATCH = 64
+REPEAT_HOLD_MS = 3
 
 
 class RFServer:
     """Serve one tag model (rf_field(on), rf_exchange(frame)) on a UDP port."""
 
-    def __init__(self, model, port=0, host="127.0.0.1", field_timeout_ms=1000, lock=None):
+    def __init__(self, model, port=0, host="127.0.0.1", field_timeout_ms=1000, lock=None,
+                 repeat_hold_ms=REPEAT_HOLD_MS):
         self.model = model
         self.field_timeout_ms = field_timeout_ms
+        self.repeat_hold_ms = repeat_hold_ms
         self.lock = lock
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(socket.getaddrinfo(host, port)[0][-1])
@@ -56,8 +74,11 @@ class RFServer:
         self._poll.register(self.sock, select.POLLIN)
         self._peer = None
         self._last = 0
+        self._pending = None            # (frame, answer): run, not yet sent
+        self._answered = None           # the frame answered last (current field)
+        self._held = None               # (frame, first seen): a repeat of _answered
         self.stats = {"datagrams": 0, "frames": 0, "answers": 0, "dropped": 0, "garbage": 0,
-                      "rfoff": 0, "timeouts": 0}
+                      "rfoff": 0, "timeouts": 0, "repeats": 0, "held": 0}
 
     def close(self):
         if self.sock is not None:
@@ -66,44 +87,51 @@ class RFServer:
             self.sock.close()
             self.sock = None
 
+    def wait_ms(self, timeout_ms):
+        """timeout_ms, or less when a held frame falls due sooner: how long a caller that polls
+        the socket itself may wait before calling step(0)."""
+        if self._held is None:
+            return timeout_ms
+        left = max(0, self.repeat_hold_ms - ticks_diff(ticks_ms(), self._held[1]))
+        return left if timeout_ms < 0 else min(timeout_ms, left)
+
     def step(self, timeout_ms=0):
         """Handle what has arrived, waiting up to timeout_ms for it; returns datagrams handled."""
-        batch = []
-        errors = 0
-        if self._poll.poll(timeout_ms):
-            while len(batch) < _MAX_BATCH and errors < _MAX_BATCH:
-                try:
-                    data, addr = self.sock.recvfrom(1024)
-                except OSError as e:
-                    if e.args and e.args[0] in (11, 35):    # EAGAIN / EWOULDBLOCK: drained
-                        break
-                    errors += 1                          # e.g. ECONNREFUSED from an old reader
-                    continue
-                if not isinstance(addr, tuple):
-                    addr = bytes(addr)
-                batch.append((data, addr))
-        last = {}
-        for i in range(len(batch)):
-            if not batch[i][0].startswith(b"RFOFF"):
-                last[batch[i][1]] = i
-        for i in range(len(batch)):
-            data, addr = batch[i]
-            rsp = self._datagram(data, addr)
-            if rsp is None:
-                continue
-            if last.get(addr) != i:
-                self.stats["dropped"] += 1
-                continue
-            try:
-                self.sock.sendto(BRTY + b" " + binascii.hexlify(rsp), addr)
-                self.stats["answers"] += 1
-            except OSError:
-                pass
+        n = 0
+        ready = self._poll.poll(self.wait_ms(timeout_ms))
+        for _ in range(_MAX_BATCH):
+            if ready:
+                n += self._drain()
+            elif self._pending is not None:
+                self._send()
+            elif self._held is not None and self.wait_ms(1) == 0:
+                frame = self._held[0]
+                self._held = None
+                self._run(frame)
+            else:
+                break
+            ready = self._poll.poll(0)
         if (self._peer is not None and
                 ticks_diff(ticks_ms(), self._last) > self.field_timeout_ms):
             self.stats["timeouts"] += 1
             self._field_off()
-        return len(batch)
+        return n
+
+    def _drain(self):
+        n = errors = 0
+        while n < _MAX_BATCH and errors < _MAX_BATCH:
+            try:
+                data, addr = self.sock.recvfrom(1024)
+            except OSError as e:
+                if e.args and e.args[0] in (11, 35):    # EAGAIN / EWOULDBLOCK: drained
+                    break
+                errors += 1                              # e.g. ECONNREFUSED from an old reader
+                continue
+            if not isinstance(addr, tuple):
+                addr = bytes(addr)
+            n += 1
+            self._datagram(data, addr)
+        return n
 
     def _datagram(self, data, addr):
         self.stats["datagrams"] += 1
@@ -111,16 +139,16 @@ class RFServer:
             if self._peer is not None and addr == self._peer:
                 self.stats["rfoff"] += 1
                 self._field_off()
-            return None
+            return
         parts = data.split()
         if len(parts) != 2 or parts[0] != BRTY:
             self.stats["garbage"] += 1
-            return None
+            return
         try:
             frame = binascii.unhexlify(parts[1])
         except ValueError:
             self.stats["garbage"] += 1
-            return None
+            return
         if self._peer is not None and addr != self._peer:
             self._field_off()                       # another reader: a new field
         if self._peer is None:
@@ -128,9 +156,41 @@ class RFServer:
             self._call(True, None)
         self._last = ticks_ms()
         self.stats["frames"] += 1
-        return self._call(None, frame)
+        p = self._pending
+        if p is not None and frame == p[0]:
+            self.stats["repeats"] += 1              # the same command, still unanswered
+            return
+        if p is not None:
+            self.stats["dropped"] += 1              # overtaken: the reader gave up on it
+            self._pending = None
+        if frame == self._answered:
+            if self._held is None:
+                self.stats["held"] += 1
+                self._held = (frame, ticks_ms())
+            else:
+                self.stats["repeats"] += 1
+            return
+        self._held = None
+        self._run(frame)
+
+    def _run(self, frame):
+        self._answered = None
+        rsp = self._call(None, frame)
+        if rsp is not None:
+            self._pending = (frame, rsp)
+
+    def _send(self):
+        frame, rsp = self._pending
+        self._pending = None
+        self._answered = frame
+        try:
+            self.sock.sendto(BRTY + b" " + binascii.hexlify(rsp), self._peer)
+            self.stats["answers"] += 1
+        except OSError:
+            pass
 
     def _field_off(self):
+        self._pending = self._held = self._answered = None
         if self._peer is not None:
             self._peer = None
             self._call(False, None)

@@ -143,3 +143,15 @@ def test_bad_rf_input_leaves_badge_working(badge, trust):
     assert tap1.counter > tap0.counter
     st = badge.state()
     assert st["provisioned"] == 1 and st["ctr"] > tap1.counter - 1
+
+
+def test_phone_read_after_a_checkin_gets_a_token_newer_than_the_checkin(badge, trust):
+    """The status token written before a check-in has a lower counter than the check-in: the
+    badge must replace it, or the employer's phone gets a token the verifier calls a replay."""
+    nonce = os.urandom(16)
+    kind, payload = terminal.checkin(badge.path, encode_challenge("T-A330100-01", NOW, nonce))
+    assert kind == terminal.K_RESPONSE
+    checkin = verify_tap(*split_sequence(payload), trust, NOW, purposes="checkin")
+    badge.wait_state(lambda s: s["ctr"] > checkin.counter and s["tag"].endswith(":%d" % s["ctr"]))
+    uri, token, cred = read_tap(badge.path)
+    assert verify_tap(token, cred, trust, NOW, purposes="status").counter > checkin.counter

@@ -1,0 +1,1 @@
+"""PN532 (NFC reader IC) model: UART frame protocol and an RF side to the tag of a badge."""

@@ -206,6 +206,10 @@ class Badge:
     def _sleep(self, ms):
         self.stats["sleeps"] += 1
         self.board.sleep(ms)
+        self._battery()
+
+    def _battery(self):
+        # measured at each wake and after each token written: a tap is when the worker looks
         mv = self.board.battery_mv()
         if mv is not None and mv < leds.LOW_BATTERY_MV:
             self.board.show("low_battery")
@@ -294,6 +298,7 @@ class Badge:
             self.pending = 0
             self.on_tag = self.next_on_tag
             self.log("TOKEN", self.on_tag[0], self.on_tag[1])
+            self._battery()
         except nt3h2111.NT3H2111Error as err:
             self.stats["tag_retries"] += 1      # RF side holds the tag: retry after the field
             self.log("TAGERR", err.reason)

@@ -12,7 +12,7 @@ The board object (board_esp32s3.py, or hardware/sim/terminal_board.py) gives: ua
 rtc(), ticks_ms(), rng(n), connect(host, port, timeout_s), feedback(colour, pattern, zh, en,
 reason), log(*words). Configuration is `<fs_root>/terminal.json`:
   {"id": "T-A330100-01", "authority": "<SEC1 hex of the authority key>",
-   "verifier": {"host": ..., "port": ..., "token": ...}, "cooldown_s": 600,
+   "verifier": {"host": ..., "port": ..., "token": ...}, "cooldown_s": 120,
    "capacity": 1000, "batch": 20}
 and the signed trust list `<fs_root>/trust.cose`; compact status lists under
 `<fs_root>/status/<agency>/`.
@@ -63,7 +63,7 @@ class Terminal:
                                            (akid, apub)).reload()
         self.journal = journal.Journal(self.root + "/journal", cfg.get("capacity", 1000)).load()
         self.clock = clock.Clock(b, self.root + "/clock").load()
-        self.cooldown = cfg.get("cooldown_s", 600)
+        self.cooldown = cfg.get("cooldown_s", 120)
         self._seen = {}
         if self.cooldown:
             self._seen = self.journal.recent(self.clock.now() - self.cooldown)

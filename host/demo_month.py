@@ -175,7 +175,7 @@ def schedule(n, roles):
     ev += [(2, "checkin", r), (15, "revoke", r), (20, "checkin", r)]
     c = roles["cloned"]
     ev += [(5, "checkin", c), (10, "copy", c), (12, "checkin", c), (13, "checkin-clone", c)]
-    return sorted(ev, key=lambda e: (e[0], e[1] != "revoke"))
+    return sorted(ev, key=lambda e: (e[0], e[1] != "revoke", e[2]))  # tap time grows with the index
 
 
 def copy_badge(fleet_badges, i, d, start_badge):

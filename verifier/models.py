@@ -207,6 +207,7 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+Index("ix_workers_active", Worker.agency_id, Worker.state, Worker.id)   # missing-only keyset
 Index("ix_attendance_worker", Attendance.agency_id, Attendance.worker_ref)
 Index("ix_checkins_period", Checkin.agency_id, Checkin.period)
 Index("ix_status_indices_state", StatusIndex.agency_id, StatusIndex.state)

@@ -1,10 +1,15 @@
 """The monthly attendance ledger: who checked in during a period, who is missing, and one
 worker's history."""
-from sqlalchemy import and_, select
+import base64
+import binascii
+
+from sqlalchemy import and_, exists, select
 
 from ..models import Attendance, Worker
-from .errors import NotFound
+from .errors import BadRequest, NotFound
 from .periods import bounds
+
+MAX_PAGE = 5000
 
 
 def _row(a):
@@ -35,6 +40,48 @@ def report(session, agency_id, period, tz, start_day, limit=None):
                for wid, ref, name in session.execute(missing_q)]
     return {"agency": agency_id, "period": period, "present": present, "missing": missing,
             "present_count": len(present), "missing_count": len(missing)}
+
+
+def encode_cursor(period, worker_id):
+    """An opaque keyset cursor: the period and the last worker id of the page."""
+    return base64.urlsafe_b64encode(f"{period}:{worker_id}".encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor, period):
+    """The worker id after which the next page starts; BadRequest('bad_cursor') for a
+    malformed cursor or one from another period."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        cur_period, wid = text.split(":")
+        wid = int(wid)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as err:
+        raise BadRequest("malformed cursor", reason="bad_cursor") from err
+    if cur_period != period or wid < 0:
+        raise BadRequest("cursor belongs to another period", reason="bad_cursor")
+    return wid
+
+
+def missing_page(session, agency_id, period, tz, start_day, limit=500, cursor=None):
+    """One page of the active workers registered before the period ended with no check-in in
+    it, ordered by worker id (keyset: ix_workers_active, then one probe per worker into the
+    attendance unique index). `next_cursor` is None on the last page."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(f"limit must be 1..{MAX_PAGE}")
+    after = decode_cursor(cursor, period) if cursor else 0
+    _, end = bounds(period, tz, start_day)
+    present = exists().where(Attendance.agency_id == Worker.agency_id,
+                             Attendance.period == period,
+                             Attendance.worker_ref == Worker.worker_ref)
+    rows = session.execute(select(Worker.id, Worker.worker_ref, Worker.name)
+                           .where(Worker.agency_id == agency_id, Worker.state == "active",
+                                  Worker.id > after, Worker.created_at < end, ~present)
+                           .order_by(Worker.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"agency": agency_id, "period": period,
+            "missing": [{"worker_id": wid, "worker_ref": ref, "name": name}
+                        for wid, ref, name in rows],
+            "next_cursor": encode_cursor(period, rows[-1][0]) if more else None}
 
 
 def history(session, agency_id, worker_id):

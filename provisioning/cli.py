@@ -84,6 +84,10 @@ def _issue_one(issuer, dev, worker):
     res = issuer.issue(dev, worker, _say)
     click.echo(f"✓ 已发卡 / issued: serial {res.serial}  kid {res.kid.hex()}  "
                f"status index {res.status_idx}  worker {res.worker_ref}  {res.seconds:.2f} s")
+    old = res.registration.get("replaced")
+    if old:
+        click.echo(f"  原登记已同时吊销 / its previous registration is revoked at the same time: "
+                   f"badge {old.get('id')}, status index {old.get('status_idx')}")
     return res
 
 
@@ -173,8 +177,10 @@ def wipe(ctx, confirm):
     after = dev.identify()
     if after.state != "blank":
         raise ProvisionError(f"read-back: state {after.state}")
-    click.echo("已擦除并回读确认 / wiped and read back: blank. 如已登记，请在核验服务中吊销该徽章 / "
-               "revoke the badge in the verifier if it was registered")
+    click.echo("已擦除并回读确认 / wiped and read back: blank. 再次发卡（provision issue）时，核验服务"
+               "会同时吊销它原来的登记；如不再发卡，请在核验服务中吊销该徽章 / issuing it again "
+               "(provision issue) revokes its previous registration in the same step; if it is "
+               "not issued again, revoke the badge in the verifier")
 
 
 @cli.command(help="烧写加固熔丝（不可逆）/ burn the hardening eFuses (irreversible).")

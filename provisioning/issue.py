@@ -1,6 +1,12 @@
-"""Issuing one badge: identify -> keygen on the badge -> status index from the verifier ->
-credential signed by the agency key -> install -> self-test verified here -> register -> lock
--> activate.
+"""Issuing one badge: identify (and look up the badge's live registrations) -> keygen on the
+badge -> status index from the verifier -> credential signed by the agency key -> install ->
+self-test verified here -> register -> lock -> activate.
+
+A badge that was wiped and is issued again still has a live registration (registered, active,
+suspended or lost) of its serial: the new badge is registered through the verifier's re-issue,
+which revokes that old registration in the same transaction (DESIGN: re-provisioning makes a
+new key and a new status index and revokes the old one at the same moment). Older live
+registrations of the same serial, if any, are revoked right after.
 
 All checks that need no badge (passphrase, trust list, the agency key's validity) run first, in
 `Issuer.prepare`. Once a status index is reserved, any failure rolls back: a registration is
@@ -136,13 +142,14 @@ class Issuer:
         info = device.identify()
         if info.state == "locked":
             raise BadgeLocked(f"badge {info.serial}")
+        previous = [b["id"] for b in self.registry.live_badges(info.serial)]
         say("keygen")
         pub_point = device.keygen(os.urandom(32))
         pub = keys.public_key_from_point(pub_point)
         kid = keys.kid(pub)
         say("allocate")
         idx, uri = self.registry.allocate(kid, info.serial)
-        stage = {"sent": False, "badge_id": None}
+        stage = {"sent": False, "badge_id": None, "previous": previous}
         try:
             return self._finish(device, info, pub, kid, idx, uri, worker_ref, stage, say, t0)
         except Exception as err:  # any failure, ours or a bug: roll back, then re-raise
@@ -170,8 +177,13 @@ class Issuer:
         if tap.nonce != nonce or tap.badge_kid != kid or tap.terminal_id != SELFTEST_TERMINAL:
             raise SelfTestFailed("token not bound to this challenge")
         say("register")
-        reg = self.registry.register(cred, kid, info.serial, idx, worker_ref)
+        replaces, older = (stage["previous"][-1], stage["previous"][:-1]) \
+            if stage["previous"] else (None, [])
+        reg = self.registry.register(cred, kid, info.serial, idx, worker_ref, replaces,
+                                     "badge wiped and issued again / 徽章擦除后重新发卡")
         stage["badge_id"] = reg.get("id")
+        for old in older:
+            self.registry.revoke(old, f"superseded by badge {stage['badge_id']} / 已被新徽章取代")
         say("lock")
         device.lock()
         after = device.identify()
@@ -183,7 +195,7 @@ class Issuer:
         reg = dict(reg, state=act.get("state", "active"))
         self.log({"event": "issued", "at": now, "serial": info.serial, "kid": kid.hex(),
                   "status_idx": idx, "worker_ref": worker_ref, "badge_id": stage["badge_id"],
-                  "credential_sha256": hashlib.sha256(cred).hexdigest()})
+                  "replaced": stage["previous"], "credential_sha256": hashlib.sha256(cred).hexdigest()})
         return Result(info.serial, kid, idx, worker_ref, cred, token, reg,
                       time.monotonic() - t0)
 
@@ -195,6 +207,8 @@ class Issuer:
             try:
                 self.registry.revoke(stage["badge_id"], f"issuance aborted: {reason}")
                 notes.append("registration revoked")
+                if stage["previous"]:
+                    notes.append("previous registration stays revoked")
             except ProvisionError as e2:
                 notes.append(f"revoke failed: {e2.reason}")
         else:

@@ -18,12 +18,21 @@ Endpoints (JSON bodies, `Authorization: Bearer <agency API key>`; errors are
                                      "state": "registered", ...}
          the verifier checks the credential (this agency's trusted key, its status uri, the
          reserved index, kid / serial / worker) and consumes the reservation
+  GET    /api/v1/agencies/<agency>/badges?serial=<hex>&live=1
+         200 {"badges": [{"id", "kid", "serial", "status_idx", "state", ...}]}
+         the registrations of this physical badge that are not revoked (a wiped badge being
+         issued again has one)
+  POST   /api/v1/agencies/<agency>/badges/<old id>/reissue
+         {"credential", "kid", "serial", "status_idx", "worker_ref", "reason"}
+         200 {"old": {..., "state": "revoked"}, "new": {"id", ..., "state": "registered"}}
+         registration as above, and the old badge revoked in the same transaction
   POST   /api/v1/agencies/<agency>/badges/<id>/activate     {"reason": text}   200 {...}
   POST   /api/v1/agencies/<agency>/badges/<id>/revoke       {"reason": text}   200 {...}
 """
 import base64
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from .errors import VerifierError
@@ -48,7 +57,8 @@ class Registry:
 
     def _call(self, method, path, body):
         url = f"{self.base}/api/v1/agencies/{self.agency}{path}"
-        req = urllib.request.Request(url, method=method, data=json.dumps(body).encode(),
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, method=method, data=data,
                                      headers={"Content-Type": "application/json",
                                               "Authorization": f"Bearer {self.api_key}"})
         try:
@@ -77,10 +87,27 @@ class Registry:
         return self._call("DELETE", f"/status-indices/{idx}", {"retire": retire,
                                                                 "reason": reason})
 
-    def register(self, credential, kid, serial, idx, worker_ref):
-        return self._call("POST", "/badges", {
-            "credential": base64.urlsafe_b64encode(credential).rstrip(b"=").decode(),
-            "kid": kid.hex(), "serial": serial, "status_idx": idx, "worker_ref": worker_ref})
+    def live_badges(self, serial):
+        """The registrations of badge `serial` that are not revoked, oldest first."""
+        q = urllib.parse.urlencode({"serial": serial, "live": 1})
+        r = self._call("GET", f"/badges?{q}", None)
+        rows = r.get("badges")
+        if not isinstance(rows, list) or not all(isinstance(b, dict) and
+                                                 type(b.get("id")) is int for b in rows):
+            raise VerifierError("badge listing answer lacks badges / id")
+        return rows
+
+    def register(self, credential, kid, serial, idx, worker_ref, replaces=None, reason=""):
+        """The new registration; `replaces`: the id of the badge it re-issues, which the
+        verifier revokes in the same transaction (the answer's "replaced")."""
+        body = {"credential": base64.urlsafe_b64encode(credential).rstrip(b"=").decode(),
+                "kid": kid.hex(), "serial": serial, "status_idx": idx, "worker_ref": worker_ref}
+        if replaces is None:
+            return self._call("POST", "/badges", body)
+        r = self._call("POST", f"/badges/{replaces}/reissue", dict(body, reason=reason))
+        if not isinstance(r.get("new"), dict) or not isinstance(r.get("old"), dict):
+            raise VerifierError("re-issue answer lacks new / old")
+        return dict(r["new"], replaced=r["old"])
 
     def activate(self, badge_id, reason):
         return self._call("POST", f"/badges/{badge_id}/activate", {"reason": reason})

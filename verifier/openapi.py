@@ -29,6 +29,14 @@ RESERVATION = {"type": "object", "required": ["status_idx", "uri"], "properties"
     "status_idx": {"type": "integer"}, "uri": {"type": "string"},
     "state": {"type": "string", "enum": RES_STATES}, "kid": {"type": "string"},
     "serial": {"type": "string"}}}
+MISSING = {"type": "object", "required": ["agency", "period", "missing", "next_cursor"],
+           "properties": {
+               "agency": {"type": "string"}, "period": {"type": "string"},
+               "missing": {"type": "array", "items": {
+                   "type": "object", "required": ["worker_id", "worker_ref"], "properties": {
+                       "worker_id": {"type": "integer"}, "worker_ref": {"type": "string"},
+                       "name": {"type": ["string", "null"]}}}},
+               "next_cursor": {"type": ["string", "null"]}}}
 KEY = [{"apiKey": []}]
 
 
@@ -156,7 +164,13 @@ def document():
                 _json({"type": "object", "properties": {
                     "retire": {"type": "boolean", "default": True},
                     "reason": {"type": "string"}}}), KEY, tag="provisioning")},
-            "/api/v1/agencies/{agency_id}/badges": {"post": _op(
+            "/api/v1/agencies/{agency_id}/badges": {"get": _op(
+                "The badges of one physical badge (its serial), in registration order",
+                {"200": _resp("badges", OBJ), **std},
+                [AGENCY, {"name": "serial", "in": "query", "required": True,
+                          "schema": {"type": "string"}},
+                 {"name": "live", "in": "query", "schema": {"type": "boolean"},
+                  "description": "only badges not revoked"}], security=KEY), "post": _op(
                 "Register a badge: from its credential (verified against the trust list; "
                 "must carry this agency's status uri; consumes the reservation of its "
                 "index) or from kid and serial; for worker_id or worker_ref (found or "
@@ -174,7 +188,9 @@ def document():
                     "worker_id": {"type": "integer"}, "worker_ref": {"type": "string"}}}),
                 KEY)},
             "/api/v1/agencies/{agency_id}/badges/{badge_id}/{action}": {"post": _op(
-                "activate / suspend / lose / reinstate / revoke / reissue",
+                "activate / suspend / lose / reinstate / revoke / reissue (a new badge from "
+                "its credential, as in registration, for the old badge's worker unless "
+                "worker_ref names another; the old badge is revoked in the same transaction)",
                 {"200": _resp("done", OBJ), "409": _resp("invalid transition", ERR), **std},
                 [AGENCY, BADGE, {"name": "action", "in": "path", "required": True,
                                  "schema": {"type": "string", "enum": [
@@ -183,6 +199,18 @@ def document():
             "/api/v1/agencies/{agency_id}/attendance": {"get": _op(
                 "Who is present / missing in a period", {"200": _resp("report", OBJ), **std},
                 [AGENCY, PERIOD], security=KEY, tag="attendance")},
+            "/api/v1/agencies/{agency_id}/attendance/missing": {"get": _op(
+                "Missing workers only (active, registered before the period ended, no "
+                "check-in in it), ordered by worker id, a page at a time",
+                {"200": _resp("one page; next_cursor null on the last", MISSING), **std},
+                [AGENCY, PERIOD,
+                 {"name": "limit", "in": "query", "required": False,
+                  "schema": {"type": "integer", "minimum": 1, "maximum": 5000,
+                             "default": 500}},
+                 {"name": "cursor", "in": "query", "required": False,
+                  "description": "next_cursor of the previous page (opaque, bound to the "
+                                 "period; 400 bad_cursor otherwise)",
+                  "schema": {"type": "string"}}], security=KEY, tag="attendance")},
             "/api/v1/agencies/{agency_id}/attendance/daily": {"get": _op(
                 "Check-ins per day of a period (the console's heat map)",
                 {"200": _resp("days", OBJ), **std}, [AGENCY, PERIOD], security=KEY,

@@ -33,7 +33,8 @@ def test_issue_blank_badge_over_pty_key_never_on_the_wire(badge, desk, passphras
     assert cred.badge_kid.hex() == b["kid"]
     assert cred.status_uri == f"https://{NDEF_HOST}/sl/{AGENCY}"
     base = f"/api/v1/agencies/{AGENCY}"
-    assert calls == [("POST", f"{base}/status-indices"), ("POST", f"{base}/badges"),
+    assert calls == [("GET", f"{base}/badges"), ("POST", f"{base}/status-indices"),
+                     ("POST", f"{base}/badges"),
                      ("POST", f"{base}/badges/{b['id']}/activate")]
 
     # the issuance log holds one signed, chained record
@@ -98,5 +99,6 @@ def test_wipe_then_reissue_makes_new_key_and_index(badge, desk, passphrase, caps
     assert main(["--port", badge.port, "--profile", str(prof), "issue", "--worker", "W-1"]) == 0
     first, second = v.badges()
     assert first["kid"] != second["kid"] and first["status_idx"] != second["status_idx"]
+    assert (first["state"], second["state"]) == ("revoked", "active")   # test_reissue.py
     assert first["worker_ref"] == second["worker_ref"] == "W-1"
     assert len(v.worker_refs()) == 1                # the worker was found, not made twice

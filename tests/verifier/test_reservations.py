@@ -255,3 +255,59 @@ def test_concurrent_reservations_get_distinct_indices(env):
     assert errors == []
     idx = [r["status_idx"] for r in got]
     assert len(idx) == 30 and sorted(idx) == list(range(7, 37))
+
+
+def test_reissue_with_a_reserved_index_revokes_the_old_badge_at_once(env):
+    """Re-provisioning one physical badge (the same serial): a new key and a reserved new
+    index, registered through re-issue, which revokes the old badge in the same transaction."""
+    old = env.world.badges[0]
+    serial0 = wire.Credential.parse(old.credential).serial
+    by_serial = f"/api/v1/agencies/{A}/badges?serial={serial0}"
+    live = env.client.get(by_serial + "&live=1", headers=env.auth(A)).json["badges"]
+    assert [x["id"] for x in live] == [env.badge_ids[0]]
+    ueid = wire.ueid_from_mac(bytes.fromhex("A4CF12000000"))
+    b, kid, serial = new_badge(env, 100, 7, worker_ref="W-0000000", ueid=ueid)
+    assert serial == serial0
+    assert reserve(env, kid, serial).json["status_idx"] == 7
+    url = f"/api/v1/agencies/{A}/badges/{env.badge_ids[0]}/reissue"
+    body = {"reason": "wiped and re-provisioned", "credential": b64(b.credential), "kid": kid,
+            "serial": serial, "status_idx": 7, "worker_ref": "W-0000000"}
+    # refusals leave the old badge and the reservation as they were
+    other, _, _ = new_badge(env, 101, 7, worker_ref="W-0000000", ueid=ueid)
+    for change, want in (({"credential": b64(other.credential), "kid": None}, 409),
+                         ({"status_idx": 8}, 422), ({"worker_ref": "W-0000002"}, 422)):
+        r = env.client.post(url, json={**body, **change}, headers=env.auth(A))
+        assert r.status_code == want, r.json
+        assert verify(env, old)["status"] == "valid"
+        assert indices(env)[7]["state"] == "reserved"
+    r = env.client.post(url, json=body, headers=env.auth(A))
+    assert r.status_code == 200, r.json
+    assert r.json["old"]["state"] == "revoked" and r.json["old"]["status_idx"] == 0
+    new = r.json["new"]
+    assert (new["kid"], new["serial"], new["status_idx"], new["state"]) == \
+        (kid, serial0, 7, "registered")
+    assert new["worker_id"] == env.workers[0] and r.json["status_list"] == "published"
+    assert indices(env)[7]["state"] == "registered"
+    v = verify(env, old)
+    assert v["valid"] is False and v["reason"] == "revoked"
+    assert verify(env, b)["valid"] is True
+    rows = env.client.get(by_serial, headers=env.auth(A)).json["badges"]
+    assert [(x["id"], x["state"]) for x in rows] == [(env.badge_ids[0], "revoked"),
+                                                     (new["id"], "registered")]
+    live = env.client.get(by_serial + "&live=1", headers=env.auth(A)).json["badges"]
+    assert [x["id"] for x in live] == [new["id"]]
+    # the old badge is revoked once only
+    assert env.client.post(url, json=body, headers=env.auth(A)).status_code == 409
+    # re-issued again, to another worker (found or created by its reference)
+    b2, kid2, _ = new_badge(env, 102, 8, worker_ref="W-N00200", ueid=ueid)
+    assert reserve(env, kid2, serial).json["status_idx"] == 8
+    r = env.client.post(f"/api/v1/agencies/{A}/badges/{new['id']}/reissue", headers=env.auth(A),
+                        json={"reason": "another worker", "credential": b64(b2.credential),
+                              "status_idx": 8, "worker_ref": "W-N00200"})
+    assert r.status_code == 200, r.json
+    assert r.json["new"]["worker_id"] != env.workers[0]
+    assert verify(env, b)["reason"] == "revoked"
+    # the serial is checked; another agency's key reaches nothing
+    r = env.client.get(f"/api/v1/agencies/{A}/badges?serial=xyz", headers=env.auth(A))
+    assert (r.status_code, r.json["reason"]) == (400, "malformed")
+    assert env.client.get(by_serial, headers=env.auth(B)).status_code == 403

@@ -258,15 +258,33 @@ def transition(session, agency_id, badge_id, action, now, actor, reason):
     return b
 
 
+LIVE = ("registered", "active", "suspended", "lost")
+
+
+def badges_with_serial(session, agency_id, serial, live=False):
+    """The agency's badges with this serial (a physical badge re-provisioned has several), in
+    registration order; `live`: only those not revoked."""
+    get_agency(session, agency_id)
+    q = select(Badge).where(Badge.agency_id == agency_id,
+                            Badge.serial == reservations.serial_hex(serial))
+    if live:
+        q = q.where(Badge.state.in_(LIVE))
+    return list(session.scalars(q.order_by(Badge.id)))
+
+
 def reissue(session, agency_id, badge_id, now, actor, reason, credential=None, kid=None,
-            serial=None, **checks):
-    """A new badge for the same worker; the old one is revoked in the same transaction.
+            serial=None, status_idx=None, worker_ref=None, **checks):
+    """A new badge (a new key and a new status index, reserved or not) in place of badge_id,
+    which is revoked in the same transaction. The new badge is for the old one's worker unless
+    worker_ref names another (found or created).
     checks: register_badge's trust, status_uri, verify."""
     old = get_badge(session, agency_id, badge_id)
     if old.state == "revoked":
-        raise InvalidTransition("the old badge is already revoked")
-    new = register_badge(session, agency_id, now, actor, worker_id=old.worker_id,
-                         credential=credential, kid=kid, serial=serial, **checks)
+        raise InvalidTransition("the old badge is already revoked / 原徽章已吊销")
+    worker_id = old.worker_id if worker_ref is None else None
+    new = register_badge(session, agency_id, now, actor, worker_id=worker_id,
+                         credential=credential, kid=kid, serial=serial, status_idx=status_idx,
+                         worker_ref=worker_ref, **checks)
     _set_state(session, old, "revoked", now, actor, f"reissued as badge {new.id}: {reason}")
     session.flush()
     return old, new

@@ -189,6 +189,17 @@ def release_status_index(agency_id, status_idx):
     return jsonify(out)
 
 
+@bp.get("/agencies/<agency_id>/badges")
+@api_key_required
+def badges_with_serial(agency_id):
+    """The badges of one physical badge (?serial=, required; &live=1: not revoked)."""
+    registry.authorize(g.agency, agency_id)
+    with ext().db.session() as s:
+        rows = registry.badges_with_serial(s, agency_id, request.args.get("serial"),
+                                           request.args.get("live") in ("1", "true"))
+        return jsonify(badges=[registry.badge_json(b) for b in rows])
+
+
 @bp.post("/agencies/<agency_id>/badges")
 @api_key_required
 def register_badge(agency_id):
@@ -219,7 +230,8 @@ def badge_action(agency_id, badge_id, action):
         if action == "reissue":
             old, new = registry.reissue(s, agency_id, badge_id, x.now(), g.actor,
                                         d.get("reason"), _opt_b64(d.get("credential")),
-                                        d.get("kid"), d.get("serial"), **_checks(s, agency_id))
+                                        d.get("kid"), d.get("serial"), d.get("status_idx"),
+                                        d.get("worker_ref"), **_checks(s, agency_id))
             out = {"old": registry.badge_json(old), "new": registry.badge_json(new)}
         elif action in registry.TRANSITIONS:
             out = registry.badge_json(registry.transition(s, agency_id, badge_id, action,
@@ -250,6 +262,24 @@ def agency_attendance(agency_id):
         registry.get_agency(s, agency_id)
         return jsonify(attendance.report(s, agency_id, period, x.config["TIMEZONE"],
                                          x.config["PERIOD_START_DAY"]))
+
+
+@bp.get("/agencies/<agency_id>/attendance/missing")
+@api_key_required
+def agency_missing(agency_id):
+    """Missing workers only, a page at a time (keyset cursor, ordered by worker id)."""
+    registry.authorize(g.agency, agency_id)
+    period = _period_arg()
+    try:
+        limit = int(request.args.get("limit", 500))
+    except ValueError as err:
+        raise BadRequest("limit must be an integer") from err
+    x = ext()
+    with x.db.session() as s:
+        registry.get_agency(s, agency_id)
+        return jsonify(attendance.missing_page(s, agency_id, period, x.config["TIMEZONE"],
+                                               x.config["PERIOD_START_DAY"], limit,
+                                               request.args.get("cursor")))
 
 
 @bp.get("/agencies/<agency_id>/export")

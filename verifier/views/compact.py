@@ -8,6 +8,13 @@ from .common import ext, rate_limited
 bp = Blueprint("compact", __name__)
 
 
+def _trust(x, s):
+    # the compact list is built from the newest stored status list, so the trust list must be
+    # at least as new: refresh now rather than within the usual refresh_s (a key rotation
+    # followed at once by a publish would otherwise be refused as signed by an unknown key)
+    return x.store.refresh(s, x.now(), force=True).trust
+
+
 def _args(agency_id):
     x = ext()
     cache = current_app.extensions.setdefault("xinka_compact", service.CompactCache())
@@ -19,7 +26,7 @@ def _args(agency_id):
 def manifest(agency_id):
     x, cache, key = _args(agency_id)
     with x.db.session() as s:
-        c = service.current(s, cache, x.snapshot(s).trust, agency_id, key)
+        c = service.current(s, cache, _trust(x, s), agency_id, key)
     return Response(c.manifest, mimetype="application/xk-compact+cwt",
                     headers={"X-Xinka-Seq": str(c.seq)})
 
@@ -30,7 +37,7 @@ def chunk(agency_id, n):
     x, cache, key = _args(agency_id)
     seq = request.args.get("seq", type=int)
     with x.db.session() as s:
-        c = service.current(s, cache, x.snapshot(s).trust, agency_id, key, seq)
+        c = service.current(s, cache, _trust(x, s), agency_id, key, seq)
     if n >= len(c.chunks):
         return jsonify(reason="not_found", message=f"chunk {n} of {len(c.chunks)}"), 404
     return Response(c.chunks[n], mimetype="application/octet-stream",
@@ -42,7 +49,7 @@ def chunk(agency_id, n):
 def delta(agency_id, from_seq):
     x, cache, key = _args(agency_id)
     with x.db.session() as s:
-        data, seq = service.delta(s, cache, x.snapshot(s).trust, agency_id, key, from_seq)
+        data, seq = service.delta(s, cache, _trust(x, s), agency_id, key, from_seq)
     if data is None:
         return Response(status=204, headers={"X-Xinka-Seq": str(seq)})
     return Response(data, mimetype="application/xk-compact-delta+cwt",

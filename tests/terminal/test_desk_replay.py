@@ -13,6 +13,7 @@ from hardware.nt3h2111.model import NT3H2111
 from hardware.nt3h2111.rf_udp import RFServer
 from hardware.sim.i2c import SimI2C
 from host.terminal import link
+from host.terminal.errors import LinkError
 from host.terminal.sync import b64
 from tests.support.firmware import load
 from tests.terminal.test_desk_e2e import desk_for, env, fleet, world  # noqa: F401 - fixtures
@@ -82,11 +83,17 @@ def record(badge_path, desk, terminal_id=None):
     if terminal_id is not None:
         from host import wire
         data = wire.encode_challenge(terminal_id, ch[1], ch[2])
-    clf = nfc.ContactlessFrontend(badge_path)
-    try:
-        return link.connect(clf).checkin(data), ch
-    finally:
-        clf.close()
+    for attempt in range(3):
+        clf = nfc.ContactlessFrontend(badge_path)
+        try:
+            return link.connect(clf).checkin(data), ch
+        except LinkError:
+            # "tap again": the badge was still rewriting its tag after the previous check-in
+            if attempt == 2:
+                raise
+            time.sleep(0.3)
+        finally:
+            clf.close()
 
 
 def tap_replay(response, desk):

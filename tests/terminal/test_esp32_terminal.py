@@ -156,6 +156,8 @@ def test_tap_to_verdict_figures(fleet, verifier, make_terminal, world):
     rows = []
     for _ in range(10):
         r = tap(t)
+        if r[0] == "tag_lost":          # "tap again": the badge was rewriting its tag
+            r = tap(t)
         assert r[0] == "ok", r
         rows.append(dict(kv.split("=") for kv in r[1:]))
     st = t.command("stats")

@@ -19,16 +19,15 @@ From Python: `with Fleet(3) as fleet: fleet.badges[0].path; fleet.press(0); flee
 import argparse
 import os
 import pathlib
-import queue
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 from hardware.sim import runner
+from hardware.sim.lines import LineReader
 from hardware.sim.provision_sim import BUILD_PATH, provision_for_sim
 
 ROOT = runner.ROOT
@@ -71,8 +70,12 @@ def free_udp_port():
     return port
 
 
-class SimBadge:
+class SimBadge(LineReader):
     """One badge process. Lines it prints go to `lines` (a queue) and `log` (a list)."""
+
+    @property
+    def name(self):
+        return "badge %d" % self.index
 
     def __init__(self, index, directory, port, build_dir, consent_ms):
         self.index = index
@@ -92,13 +95,12 @@ class SimBadge:
     def start(self, timeout=60):
         env = dict(os.environ)
         env["MICROPYPATH"] = ":".join(str(pathlib.Path(self.build_dir) / p) for p in BUILD_PATH)
-        self.lines = queue.Queue()
         self.proc = subprocess.Popen(
             [runner.MICROPYTHON, "-X", "heapsize=%d" % SIM_HEAP, "-c", "import badge_upy",
              str(self.dir), str(self.port), str(self.consent_ms), str(self.budget)],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
-        threading.Thread(target=self._reader, args=(self.proc, self.lines), daemon=True).start()
+        self._read_lines(self.proc)
         self.boots += 1
         free = int(self.expect("HEAP", timeout).split()[1])
         if free > self.budget + 64:
@@ -106,26 +108,6 @@ class SimBadge:
                                "badge's budget of %d" % (self.index, free, self.budget))
         self.expect("READY", timeout)
         return self
-
-    def _reader(self, proc, lines):
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            self.log.append(line)
-            lines.put(line)
-        lines.put(None)
-
-    def expect(self, prefix, timeout=10):
-        """The next line starting with prefix (others are skipped; they stay in .log)."""
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                raise TimeoutError("badge %d: no %r line in %ss" % (self.index, prefix, timeout))
-            if line is None:
-                raise RuntimeError("badge %d exited:\n%s" % (self.index, "\n".join(self.log[-30:])))
-            if line.startswith(prefix):
-                return line
 
     def command(self, cmd, reply, timeout=10):
         self.proc.stdin.write(cmd + "\n")

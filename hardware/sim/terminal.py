@@ -13,13 +13,11 @@ JSON batches for the sync and holds a status-list chunk buffer, and the Wi-Fi st
 """
 import os
 import pathlib
-import queue
 import signal
 import subprocess
-import threading
-import time
 
 from hardware.sim import runner
+from hardware.sim.lines import LineReader
 
 ROOT = runner.ROOT
 TERMINAL_HEAP = 256 * 1024
@@ -53,7 +51,9 @@ def heap_budget(heap=TERMINAL_HEAP):
     return int(out.stdout)
 
 
-class SimTerminal:
+class SimTerminal(LineReader):
+    name, expect_timeout, timeout_tail, exit_tail = "terminal", 30, 30, 40
+
     def __init__(self, directory, build_dir, badge_port=None, start_time=0, rtc_ppm=0,
                  heap=TERMINAL_HEAP):
         self.dir = pathlib.Path(directory)
@@ -78,35 +78,15 @@ class SimTerminal:
         env = dict(os.environ)
         env["MICROPYPATH"] = ":".join(str(self.build_dir / p) for p in BUILD_PATH)
         port = "-" if self.badge_port is None else str(self.badge_port)
-        self.lines = queue.Queue()
         self.proc = subprocess.Popen(
             [runner.MICROPYTHON, "-X", "heapsize=%d" % SIM_HEAP, "-c", "import terminal_upy",
              str(self.dir), port, str(self.start_time), str(self.budget), str(self.rtc_ppm)],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
-        threading.Thread(target=self._reader, args=(self.proc, self.lines), daemon=True).start()
+        self._read_lines(self.proc)
         self.expect("READY", timeout)
         return self
 
-    def _reader(self, proc, lines):
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            self.log.append(line)
-            lines.put(line)
-        lines.put(None)
-
-    def expect(self, prefix, timeout=30):
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                raise TimeoutError("terminal: no %r line in %ss:\n%s"
-                                   % (prefix, timeout, "\n".join(self.log[-30:])))
-            if line is None:
-                raise RuntimeError("terminal exited:\n" + "\n".join(self.log[-40:]))
-            if line.startswith(prefix):
-                return line
 
     def command(self, cmd, timeout=60):
         """Send one command; the words of its RESULT line after "RESULT"."""

@@ -133,14 +133,19 @@ def terminal_files(world, terminal_id, verifier_port, token, cooldown_s=0, capac
 
 
 @pytest.fixture
-def make_terminal(build, world, tmp_path):
-    """make_terminal(badge_index, verifier, **cfg) -> started SimTerminal at badge i's agency."""
+def make_terminal(build, world, tmp_path, request):
+    """make_terminal(badge_index, verifier, **cfg) -> started SimTerminal at badge i's agency.
+    `t.badge` is the simulated badge on `port` when the test has the fleet (see tap())."""
     made = []
 
     def make(i, verifier, name="t", port=None, **kw):
         aid = world.badges[i].agency_id
         tid, token = verifier.env.terminals[aid]
         t = simterminal.SimTerminal(tmp_path / name, build, port, world.now - 120)
+        t.badge = None
+        if port is not None and "fleet" in request.fixturenames:
+            t.badge = next((b for b in request.getfixturevalue("fleet").badges
+                            if b.port == port), None)
         t.provision(terminal_files(world, tid, verifier.port, token, **kw)).start()
         made.append(t)
         return t

@@ -24,14 +24,15 @@ from hardware.sim import fleet as simfleet, runner  # noqa: E402
 from hardware.sim.provision_sim import BUILD_PATH  # noqa: E402
 from host.wire import encode_challenge  # noqa: E402
 from host.wire.sample import NOW  # noqa: E402
-from tests.badge import terminal  # noqa: E402
-from tests.badge.test_badge_rf import read_tap  # noqa: E402
+from testkit import tags as terminal  # noqa: E402
+from testkit.tags import read_tap  # noqa: E402
 
 ROUNDS = 30
 
 SCRIPT = r"""
 import sys, time, gc, os
-import badge_board, state, ecdsa, drbg, tokens, cose, ndef, nt3h2111
+import badge_board, state, nt3h2111
+from xinka import ecdsa, drbg, tokens, cose, ndef
 from i2c import SimI2C
 from model import NT3H2111
 badge_board.mount_flash(sys.argv[1])

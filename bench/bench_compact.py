@@ -31,7 +31,7 @@ from host.wire.cose import parse_sign1  # noqa: E402
 
 MPY = r"""
 import sys, time
-import revocation as r
+from xinka import revocation as r
 d = sys.argv[1]
 digest = bytes.fromhex(sys.argv[2])
 m = r.Manifest(open(d + "/manifest.cose", "rb").read(), lambda k, dg, s: dg == digest)

@@ -25,14 +25,15 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import mpy  # noqa: E402
+from hardware.sim import runner as mpy  # noqa: E402
 
 LIB = ROOT / "firmware" / "lib"
 N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551
 KEY_D = 0xC9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721
 
 COMMON = """
-import gc, hashlib, time, ecdsa, p256, p256_comb, drbg
+import gc, hashlib, time
+from xinka import ecdsa, p256, p256_comb, drbg
 key = ecdsa.Key(KEY_D)
 rng = drbg.HmacDrbg(hashlib.sha256(b"bench entropy").digest(), b"bench")
 ks = [p256.random_scalar(rng.generate) for _ in range(8)]
@@ -217,7 +218,7 @@ def draw_ks():
     """The scalars the MicroPython scripts draw, reproduced here for the formula."""
     sys.path.insert(0, str(LIB))
     try:
-        import drbg
+        from xinka import drbg
         rng = drbg.HmacDrbg(hashlib.sha256(b"bench entropy").digest(), b"bench")
         out = []
         while len(out) < 8:

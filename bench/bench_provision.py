@@ -3,7 +3,7 @@
 Each badge is the firmware under MicroPython (heap 128 KiB, .mpy) on a pty; the "cable" between
 the host's pty and the badge's paces every byte as a 115200-baud UART does (10 bit times per
 byte, 8N1: real sleeps, so the link time is in the wall-clock figure). The verifier is the real
-one on a local SQLite file over HTTP (tests/provisioning/real_verifier.py). Link share = paced
+one on a local SQLite file over HTTP (testkit/real_verifier.py). Link share = paced
 cable time / issuance time;
 the model bytes x 10 / 115200 is printed beside it.
 
@@ -22,9 +22,9 @@ from hardware.sim import runner  # noqa: E402
 from hardware.sim.serial_badge import SerialBadge  # noqa: E402
 from provisioning.device import Device  # noqa: E402
 from provisioning.issue import Issuer, Profile  # noqa: E402
-from tests.provisioning.conftest import (AGENCY, AGENCY_NAME, NDEF_HOST, PASSPHRASE,  # noqa: E402
+from testkit.desk import (AGENCY, AGENCY_NAME, NDEF_HOST, PASSPHRASE,  # noqa: E402
                                          make_profile, set_profile)
-from tests.provisioning.real_verifier import RealVerifier  # noqa: E402
+from testkit.real_verifier import RealVerifier  # noqa: E402
 
 BAUD = 115200
 

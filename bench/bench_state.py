@@ -18,12 +18,13 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import mpy  # noqa: E402
+from hardware.sim import runner as mpy  # noqa: E402
 
 SCRIPT = """
 import sys, vfs, hashlib, struct, time, gc
 from flash import FlashDevice
-import ecdsa, drbg, state
+import state
+from xinka import ecdsa, drbg
 
 img, taps, fill = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 dev = FlashDevice(img, 4096, 64)

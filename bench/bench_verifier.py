@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from host import wire  # noqa: E402
 from host.wire import sample  # noqa: E402
 from host.wire.status import StatusList, StatusListToken, build_status_list  # noqa: E402
-from tests.verifier.conftest import Env, b64, make_app  # noqa: E402
-from tests.verifier.pg import Cluster  # noqa: E402
+from testkit.verifier import Env, b64, make_app  # noqa: E402
+from testkit.pg import Cluster  # noqa: E402
 from verifier.migrate import upgrade  # noqa: E402
 from verifier.services import ledger  # noqa: E402
 

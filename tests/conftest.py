@@ -6,7 +6,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import mpy  # noqa: E402
+from hardware.sim import runner as mpy  # noqa: E402
 
 
 @pytest.fixture(scope="session")

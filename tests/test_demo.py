@@ -2,7 +2,7 @@
 the month's plan has the promised roles, the simulated month is the last complete one."""
 import time
 
-from host import demo, demo_month
+from demo import __main__ as demo, month as demo_month
 
 
 def test_month_plan_has_green_revoked_cloned_and_missing_workers():

@@ -3,7 +3,7 @@ phone viewport: docs/screenshots/first-run-green.png and first-run-red.png.
 
     .venv/bin/python tools/first_run_screenshots.py [--out docs/screenshots]
 
-Runs the README's first command (host/demo.py) with a small fleet in a temporary folder,
+Runs the README's first command (demo/) with a small fleet in a temporary folder,
 serving in the background, opens the green and the red employer URL it printed, then stops it
 with Ctrl-C (SIGINT). Needs Debian's chromium and chromedriver (scripts/test.sh installs them).
 """
@@ -31,7 +31,7 @@ def free_port():
 
 
 class ServingDemo:
-    """`python -m host.demo` serving in the background; .urls once it printed them."""
+    """`python -m demo` serving in the background; .urls once it printed them."""
 
     def __init__(self, state_dir, badges=4, port=None, timeout=240):
         self.dir = pathlib.Path(state_dir)
@@ -41,7 +41,7 @@ class ServingDemo:
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.out, "wb") as f:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "host.demo", "--badges", str(badges), "--port",
+                [sys.executable, "-m", "demo", "--badges", str(badges), "--port",
                  str(self.port), "--dir", str(self.dir / "state"), "--urls-json",
                  str(self.urls_file)], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
                 env=dict(os.environ, PYTHONUNBUFFERED="1"))
@@ -70,7 +70,7 @@ class ServingDemo:
 
 def capture(urls, out_dir):
     """Screenshots of urls["green_spare"] and urls["red"]; {colour: (path, data-colour)}."""
-    from tests.web.conftest import full_screenshot, start_chromium, stop_chromium
+    from testkit.browser import full_screenshot, start_chromium, stop_chromium
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     drv = start_chromium()

@@ -1,4 +1,4 @@
-"""Generate firmware/lib/p256_comb.py: the fixed-base comb table for P-256 (FIPS 186-5 curve).
+"""Generate firmware/lib/xinka/p256_comb.py: the fixed-base comb table for P-256 (FIPS 186-5 curve).
 
 For a comb of width w and d = ceil(256 / w) columns, entry i (1 <= i < 2**w) is
 
@@ -7,7 +7,7 @@ For a comb of width w and d = ceil(256 / w) columns, entry i (1 <= i < 2**w) is
 stored affine as x || y, 32 bytes each, big-endian; entry i starts at byte 64 * (i - 1). Plain
 integer arithmetic, no dependencies, so the output is reproducible byte for byte:
 
-    python tools/gen_p256_comb.py [--width 8] [--out firmware/lib/p256_comb.py] [--check]
+    python tools/gen_p256_comb.py [--width 8] [--out firmware/lib/xinka/p256_comb.py] [--check]
 """
 import argparse
 import hashlib
@@ -20,7 +20,7 @@ B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b
 GX = 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296
 GY = 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "firmware" / "lib" / "p256_comb.py"
+OUT = pathlib.Path(__file__).resolve().parents[1] / "firmware" / "lib" / "xinka" / "p256_comb.py"
 
 
 def add(p1, p2):
@@ -78,11 +78,7 @@ def render(w):
         "2**(j*%d) * G, affine x || y big-endian at byte 64 * (i - 1). sha256: %s"
         % (d, hashlib.sha256(blob).hexdigest()[:16]),
         '"""',
-        "try:",
-        "    from micropython import const",
-        "except ImportError:",
-        "    def const(x):",
-        "        return x",
+        "from xinka.compat import const",
         "",
         "W = const(%d)" % w,
         "D = const(%d)" % d,

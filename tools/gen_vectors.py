@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.support import mpy  # noqa: E402
+from hardware.sim import runner as mpy  # noqa: E402
 
 OUT = ROOT / "tests" / "vectors"
 

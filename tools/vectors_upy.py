@@ -8,11 +8,11 @@ import hashlib
 import json
 import binascii
 
-import cbor
-import cose
-import ecdsa
-import p256
-import tokens
+from xinka import cbor
+from xinka import cose
+from xinka import ecdsa
+from xinka import p256
+from xinka import tokens
 
 NOW = 1798761600            # 2027-01-01T00:00:00Z, the "now" of every vector
 NBF = 1767225600            # 2026-01-01

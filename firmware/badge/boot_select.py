@@ -17,13 +17,8 @@ technician unplugged it and it runs on its battery); then the badge loop runs if
 locked. Board-independent: the board (board_esp32c3.Board, or a simulation board) provides
 fs_root, chip_id(), rng(n), button(), show(name), sleep(ms) and ticks_ms().
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const, ticks_diff, ticks_ms
 
-import time
 
 from identity import LOCKED, Identity
 from state import BadgeState
@@ -36,20 +31,6 @@ LOCKED_IDLE_MS = const(5000)
 _SAMPLE_MS = const(10)
 
 
-def _ticks():
-    try:
-        return time.ticks_ms()
-    except AttributeError:
-        return int(time.monotonic() * 1000)
-
-
-def _diff(a, b):
-    try:
-        return time.ticks_diff(a, b)
-    except AttributeError:
-        return a - b
-
-
 def decide(status, held):
     """PROVISION or BADGE for an identity status (identity.py) and the button held or not."""
     if held or status != LOCKED:
@@ -57,7 +38,7 @@ def decide(status, held):
     return BADGE
 
 
-def button_held(pressed, sleep_ms, ticks=_ticks, window_ms=WINDOW_MS, hold_ms=HOLD_MS):
+def button_held(pressed, sleep_ms, ticks=ticks_ms, window_ms=WINDOW_MS, hold_ms=HOLD_MS):
     """True once pressed() reads True for hold_ms without a break, within window_ms."""
     start = ticks()
     since = None
@@ -66,11 +47,11 @@ def button_held(pressed, sleep_ms, ticks=_ticks, window_ms=WINDOW_MS, hold_ms=HO
         if pressed():
             if since is None:
                 since = now
-            if _diff(now, since) >= hold_ms:
+            if ticks_diff(now, since) >= hold_ms:
                 return True
         else:
             since = None
-        if _diff(now, start) >= window_ms:
+        if ticks_diff(now, start) >= window_ms:
             return False
         sleep_ms(_SAMPLE_MS)
 
@@ -97,7 +78,7 @@ class _Session:
 
     def done(self):
         return (self.prov.ident.locked()
-                and _diff(self.ticks(), self.last) >= LOCKED_IDLE_MS)
+                and ticks_diff(self.ticks(), self.last) >= LOCKED_IDLE_MS)
 
 
 def serve_usb(board, st):

@@ -12,7 +12,7 @@ Provisioning state, from the blobs: blank (no key) -> keyed -> installed (creden
 is this key) -> locked. The nonce pool (file "pool") holds k^-1 * r * d per entry, from which d
 follows: a wipe deletes it along with the key.
 """
-import ecdsa
+from xinka import ecdsa
 
 BLANK = "blank"
 KEYED = "keyed"

@@ -40,20 +40,15 @@ Behaviour (DESIGN.md "Badge firmware", docs/protocol.md):
 - While idle the nonce pool is refilled, POOL_BATCH entries per loop pass when fewer than
   POOL_LOW are left; then the badge sleeps until FD, the button or the consent deadline.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const, ticks_add, ticks_diff, ticks_ms
 
-import time
 
-import drbg
-import ecdsa
+from xinka import drbg
+from xinka import ecdsa
 import leds
-import ndef
+from xinka import ndef
 import nt3h2111
-import tokens
+from xinka import tokens
 from state import BadgeState, StateError
 
 CONSENT_MS = const(60000)
@@ -178,14 +173,14 @@ class Badge:
             b.take_button()
             self._sleep(IDLE_MS)
             return
-        now = time.ticks_ms()
+        now = ticks_ms()
         if b.take_button():
             self.mode = tokens.PURPOSE_CONSENT
-            self.consent_until = time.ticks_add(now, self.consent_ms)
+            self.consent_until = ticks_add(now, self.consent_ms)
             self.dirty = True
             self.log("BUTTON")
         elif (self.mode == tokens.PURPOSE_CONSENT
-              and time.ticks_diff(now, self.consent_until) >= 0):
+              and ticks_diff(now, self.consent_until) >= 0):
             self.mode = tokens.PURPOSE_STATUS
             self.dirty = True
         settle = self._settling(now)
@@ -200,7 +195,7 @@ class Badge:
             return
         ms = IDLE_MS
         if self.mode == tokens.PURPOSE_CONSENT:
-            ms = max(1, time.ticks_diff(self.consent_until, now))
+            ms = max(1, ticks_diff(self.consent_until, now))
         self._sleep(ms)
 
     def _sleep(self, ms):
@@ -240,7 +235,7 @@ class Badge:
         # ms left until the field has been gone for SETTLE_MS; 0 when it has (or never came)
         if self.field_left is None:
             return 0
-        left = SETTLE_MS - time.ticks_diff(now, self.field_left)
+        left = SETTLE_MS - ticks_diff(now, self.field_left)
         if left <= 0 or left > SETTLE_MS:
             self.field_left = None
             return 0
@@ -248,7 +243,7 @@ class Badge:
 
     def _field_gone(self):
         self.in_field = False
-        self.field_left = time.ticks_ms()
+        self.field_left = ticks_ms()
         self.pt_on = False
         self._reset_req()
         try:
@@ -422,11 +417,11 @@ class Badge:
 
     def _wait_taken(self):
         # until the reader has read the window (SRAM_RF_READY falls), it leaves, or WINDOW_MS
-        t0 = time.ticks_ms()
+        t0 = ticks_ms()
         while True:
             if not self._ns() & _NS_SRAM_RF_READY:
                 return True
-            if self.board.fd() != 0 or time.ticks_diff(time.ticks_ms(), t0) > WINDOW_MS:
+            if self.board.fd() != 0 or ticks_diff(ticks_ms(), t0) > WINDOW_MS:
                 return False
             self.board.sleep(POLL_MS)
 

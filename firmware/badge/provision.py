@@ -22,11 +22,11 @@ entropy_too_short, no_memory, and store.StateError's (flash_full, flash_error, c
 import gc
 import os
 
-import cbor
-import cose
-import drbg
-import ecdsa
-import tokens
+from xinka import cbor
+from xinka import cose
+from xinka import drbg
+from xinka import ecdsa
+from xinka import tokens
 from identity import BLANK, Identity
 from store import StateError
 

@@ -17,16 +17,11 @@ Runs under MicroPython and CPython; the stream is anything with read(n) -> bytes
 write(b): PollStream wraps a pollable input/output pair (sys.stdin.buffer / sys.stdout.buffer
 on the badge's USB-CDC, a pty in the simulator).
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const, ticks_diff, ticks_ms
 
 import binascii
 import select
 import struct
-import time
 
 SYNC_REQ = b"\xa5\x5a"
 SYNC_ANS = b"\xa5\x5b"
@@ -49,20 +44,6 @@ def encode(seq, body, sync=SYNC_ANS):
         raise ValueError("body too long")
     head = struct.pack(">BH", seq & 0xFF, len(body))
     return sync + head + body + struct.pack(">I", crc(head + body))
-
-
-def _ticks():
-    try:
-        return time.ticks_ms()
-    except AttributeError:
-        return int(time.monotonic() * 1000)
-
-
-def _diff(a, b):
-    try:
-        return time.ticks_diff(a, b)
-    except AttributeError:
-        return a - b
 
 
 class Decoder:
@@ -189,23 +170,23 @@ class Link:
         """(seq, body, crc) of the next good frame, or None after wait_ms with nothing."""
         if self._queue:
             return self._queue.pop(0)
-        start = _ticks()
+        start = ticks_ms()
         last_byte = start
         while True:
-            now = _ticks()
+            now = ticks_ms()
             if self.dec.pending():
-                left = self.timeout_ms - _diff(now, last_byte)
+                left = self.timeout_ms - ticks_diff(now, last_byte)
                 if left <= 0:
                     self.dec.expire()
                     continue
             else:
-                left = wait_ms - _diff(now, start)
+                left = wait_ms - ticks_diff(now, start)
                 if left <= 0:
                     return None
             data = self.stream.read(256, left)
             if not data:
                 continue
-            last_byte = _ticks()
+            last_byte = ticks_ms()
             frames = self.dec.feed(data)
             if frames:
                 self._queue.extend(frames[1:])

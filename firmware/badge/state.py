@@ -32,18 +32,14 @@ Full flash: once the records exist littlefs rewrites them in place without a fre
 go on; refill() and put() need free blocks and raise StateError "flash_full", as does a new
 badge that cannot create its records. Nothing changes when an operation is refused.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const
 
 import hashlib
 import os
 import struct
 
-import ecdsa
-import p256
+from xinka import ecdsa
+from xinka import p256
 import store
 from store import StateError
 

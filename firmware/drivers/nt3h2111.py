@@ -20,13 +20,8 @@ Follows the NT3H2111_2211 product data sheet (NTAG I2C plus, Rev. 3.5), sections
 The driver allocates its buffers once; block and register calls allocate nothing, so they can run
 with the heap locked.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const, ticks_diff, ticks_ms
 
-import time
 
 ADDR = const(0x55)              # default 7-bit I2C address
 BLOCK = const(16)
@@ -142,8 +137,8 @@ class NT3H2111:
 
     def wait_write(self):
         """Poll NS_REG until EEPROM_WR_BUSY clears; write_error if EEPROM_WR_ERR is set."""
-        t0 = time.ticks_ms()
-        while time.ticks_diff(time.ticks_ms(), t0) <= _WRITE_MS:
+        t0 = ticks_ms()
+        while ticks_diff(ticks_ms(), t0) <= _WRITE_MS:
             try:
                 ns = self.read_reg(NS_REG)
             except NT3H2111Error:   # the chip NAKs its address while it programs

@@ -13,25 +13,8 @@ Missing ACK, a NACK or a garbled ACK: the command is sent again (up to `retries`
 response: a NACK asks the PN532 to send it again (§6.2.1.3). No answer at all: PN532Timeout.
 Every error carries a stable `reason`; status bytes decode through ERRORS.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const, sleep_ms, ticks_diff, ticks_ms
 
-try:
-    from time import ticks_ms, ticks_diff, sleep_ms
-except ImportError:
-    import time as _time
-
-    def ticks_ms():
-        return int(_time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
-
-    def sleep_ms(ms):
-        _time.sleep(ms / 1000)
 
 ACK = b"\x00\x00\xff\x00\xff\x00"
 NACK = b"\x00\x00\xff\xff\x00\x00"

@@ -22,15 +22,15 @@ import json
 
 import checks
 import clock
-import drbg
+from xinka import drbg
 import feedback
 import journal
 import ntag
 import pn532
 import status
 import sync
-import tokens
-import verify
+from xinka import tokens
+from xinka import verify
 
 
 class Terminal:

@@ -13,17 +13,13 @@ sent). A verified credential is cached by its SHA-256 (a badge shows the same on
 so a repeat tap costs one signature verification. Status (revoked/suspended) and the cool-down
 are the caller's (app.py): they need state this module does not hold.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const
 
 import hashlib
 
-import cbor
-import cose
-import verify
+from xinka import cbor
+from xinka import cose
+from xinka import verify
 
 LEEWAY = const(300)
 TOKEN_LIMIT = const(256)

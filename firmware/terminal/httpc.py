@@ -5,11 +5,7 @@ Sockets come from `connect(host, port, timeout_s)` (the board's: Wi-Fi on the ES
 sockets in the simulation), so this module imports no network stack. Works under MicroPython
 and CPython.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const
 
 _MAX_HEAD = const(8192)
 _MAX_BODY = const(262144)

@@ -22,17 +22,13 @@ record. Records are numbered without gaps (the next seq is the highest good one 
 Full: `capacity` records not yet uploaded, or the filesystem has no space: append raises
 JournalFull and changes nothing; uploads free space again.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const
 
 import binascii
 import os
 import struct
 
-import cbor
+from xinka import cbor
 
 _MAGIC = b"XJ"
 _HDR = const(8)

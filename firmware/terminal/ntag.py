@@ -8,25 +8,8 @@ InCommunicateThru), which raises on silence. Same steps as tests/badge/terminal.
      before the next one;
   3. each answer window: READ ECh until NS_REG.SRAM_RF_READY, then FAST_READ F0h..FFh.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const, sleep_ms, ticks_diff, ticks_ms
 
-try:
-    from time import ticks_ms, ticks_diff, sleep_ms
-except ImportError:
-    import time as _time
-
-    def ticks_ms():
-        return int(_time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
-
-    def sleep_ms(ms):
-        _time.sleep(ms / 1000)
 
 READ = const(0x30)
 FAST_READ = const(0x3A)

@@ -13,8 +13,8 @@ manifest before using it; a chunk that fails is "status_corrupt" for that lookup
 """
 import os
 
-import revocation
-import verify
+from xinka import revocation
+from xinka import verify
 
 
 def _exists(p):

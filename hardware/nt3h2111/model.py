@@ -25,22 +25,8 @@ in docs/nt3h2111-model.md.
 """
 import hashlib
 
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const, ticks_diff, ticks_ms
 
-try:
-    from time import ticks_ms, ticks_diff
-except ImportError:
-    import time as _time
-
-    def ticks_ms():
-        return int(_time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
 
 VERSION = b"\x00\x04\x04\x05\x02\x02\x13\x03"   # NTAG I2C plus 1k (NXP vendor 04h, NTAG, 1k)
 ATQA = b"\x44\x00"                              # 0044h, least significant byte first

@@ -39,16 +39,7 @@ import binascii
 import select
 import socket
 
-try:
-    from time import ticks_ms, ticks_diff
-except ImportError:
-    import time as _time
-
-    def ticks_ms():
-        return int(_time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
+from xinka.compat import ticks_diff, ticks_ms
 
 BRTY = b"106A"
 _MAX_BATCH = 64

@@ -13,19 +13,7 @@ import binascii
 import select
 import socket
 
-try:
-    from time import ticks_ms, ticks_diff, sleep_ms
-except ImportError:
-    import time as _time
-
-    def ticks_ms():
-        return int(_time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
-
-    def sleep_ms(ms):
-        _time.sleep(ms / 1000)
+from xinka.compat import sleep_ms, ticks_diff, ticks_ms
 
 
 class TagLink:

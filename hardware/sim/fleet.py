@@ -44,10 +44,8 @@ def build(out_dir):
     """Firmware and the simulation modules compiled to .mpy under out_dir (sim/ for the latter)."""
     out_dir = pathlib.Path(out_dir)
     runner.compile_firmware(out_dir)
-    (out_dir / "sim").mkdir(parents=True, exist_ok=True)
     for src in SIM_SOURCES:
-        subprocess.run([runner.MPY_CROSS, "-o", str(out_dir / "sim" / (src.stem + ".mpy")),
-                        str(src)], check=True, capture_output=True, text=True)
+        runner.compile_module(src, out_dir / "sim")
     return out_dir
 
 

@@ -8,11 +8,7 @@ device raises OSError(ENODEV); a NACK on a data byte raises OSError(nack_errno),
 Runs under MicroPython and CPython; `lock` (any context manager) serialises access when another
 thread drives a device's RF side.
 """
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from xinka.compat import const
 
 ENODEV = const(19)
 EIO = const(5)

@@ -37,10 +37,8 @@ def build(out_dir):
     """Firmware and the terminal simulation compiled to .mpy under out_dir."""
     out_dir = pathlib.Path(out_dir)
     runner.compile_firmware(out_dir)
-    (out_dir / "tsim").mkdir(parents=True, exist_ok=True)
     for src, name in SIM_SOURCES:
-        subprocess.run([runner.MPY_CROSS, "-o", str(out_dir / "tsim" / (name + ".mpy")),
-                        str(src)], check=True, capture_output=True, text=True)
+        runner.compile_module(src, out_dir / "tsim", name)
     return out_dir
 
 

@@ -57,7 +57,7 @@ board.say("HEAP", gc.mem_free())
 import app  # noqa: E402
 import ntag  # noqa: E402
 import pn532  # noqa: E402
-import tokens  # noqa: E402
+from xinka import tokens  # noqa: E402
 
 term = app.Terminal(board).boot()
 gc.collect()

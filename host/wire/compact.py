@@ -1,20 +1,15 @@
-"""The compact status list on the host: the firmware codec itself (`firmware/lib/revocation.py`,
-one implementation for terminal and verifier), plus what only the host needs: the sets from a
+"""The compact status list on the host: the firmware codec itself (`xinka.revocation`, one
+implementation for terminal and verifier), plus what only the host needs: the sets from a
 2-bit status list, signing, and a `verify(kid, digest, sig)` backed by a TrustList.
-
-The firmware modules (`revocation`, `cbor`, `cose`) are imported under their own names with
-firmware/lib first on the path, then the names are given back, so they never shadow anything
-else called `cbor` or `cose` (the same trick as tests/support/firmware.py).
 """
-import importlib
-import pathlib
 import re
-import sys
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+
+from xinka import revocation
 
 from . import keys
 from .cose import sign1
@@ -22,23 +17,7 @@ from .cose import sign1
 __all__ = ["codec", "sets_from_bits", "build", "build_delta", "changes", "trust_verifier",
            "CompactError"]
 
-LIB = pathlib.Path(__file__).resolve().parents[2] / "firmware" / "lib"
-
-
-def _load():
-    names = ("cbor", "cose", "revocation")
-    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
-    sys.path.insert(0, str(LIB))
-    try:
-        return importlib.import_module("revocation")
-    finally:
-        sys.path.remove(str(LIB))
-        for n in names:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
-
-
-codec = _load()
+codec = revocation
 CompactError = codec.CompactError
 _NONZERO = re.compile(rb"[^\x00]")
 

@@ -8,28 +8,8 @@ import pytest
 
 from host.wire import encode_challenge, parse_tap_url, split_sequence, verify_tap
 from host.wire.sample import NOW
-from tests.badge import terminal
-
-
-def read_tap(path, attempts=3):
-    """nfcpy's own Type 2 tag code: activate, read the NDEF, return (uri, token, credential).
-
-    Like a phone, it taps again when a read comes back without an NDEF message: the simulated
-    tag answers RF only between the firmware's loop steps (a real NT3H2111 answers on its own),
-    and a read that lands during a rewrite sees the empty message the badge writes first.
-    """
-    for _ in range(attempts):
-        clf = nfc.ContactlessFrontend(path)
-        try:
-            tag = clf.connect(rdwr={"on-connect": lambda t: False})
-            uri = tag.ndef.records[0].uri if tag is not None and tag.ndef is not None else None
-        finally:
-            clf.close()
-        if uri is not None:
-            token, cred = parse_tap_url(uri)
-            return uri, token, cred
-        time.sleep(0.05)
-    raise AssertionError("no NDEF message read from %s in %d taps" % (path, attempts))
+from testkit import tags as terminal
+from testkit.tags import read_tap
 
 
 def verified_read(badge, trust, purposes=("status",)):

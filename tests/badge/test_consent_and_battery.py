@@ -7,7 +7,7 @@ import pytest
 from hardware.sim import fleet as simfleet
 from host.wire import verify_tap
 from host.wire.sample import NOW
-from tests.badge.test_badge_rf import read_tap
+from testkit.tags import read_tap
 
 CONSENT_MS = 1500      # the product's window is 60 s (main.CONSENT_MS); shortened for the test
 

@@ -7,7 +7,7 @@ import pytest
 from hardware.sim import fleet as simfleet
 from host.wire import verify_tap
 from host.wire.sample import NOW
-from tests.badge.test_badge_rf import read_tap
+from testkit.tags import read_tap
 
 
 def test_three_badges_button_and_power_cut(badge_build, world, trust, tmp_path):

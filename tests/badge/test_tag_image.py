@@ -16,7 +16,7 @@ def test_largest_token_and_credential_fit_user_memory(badge_build):
     # largest token on the tag: consent, 64-bit counter, all scope bits; largest credential: the
     # 512-byte limit of docs/protocol.md; host: 32 bytes (the example's is 12)
     out = run(r"""
-import tokens, ndef, cose
+from xinka import tokens, ndef, cose
 kid = bytes(8)
 tok = tokens.tap_token(tokens.consent_claims(0xFFFFFFFFFFFFFFFF, 0xFFFFFFFF), kid,
                        lambda d: bytes(64))
@@ -35,7 +35,8 @@ print(bytes(buf[:n]).hex())
 
 
 HEAP_SCRIPT = r"""
-import micropython, tokens, ndef, nt3h2111
+import micropython, nt3h2111
+from xinka import tokens, ndef
 
 
 class Bus:

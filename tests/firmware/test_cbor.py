@@ -7,12 +7,9 @@ import cbor2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.support import firmware
+from testkit import device as firmware
 
-_FW = ("cbor", "cose", "tokens", "ndef")
-
-
-cbor = firmware.load(*_FW)[0]
+from xinka import cbor  # noqa: E402
 Tag = cbor.Tag
 
 # RFC 8949 Appendix A, the types the subset has, plus boundaries.
@@ -271,8 +268,9 @@ def test_utf8_matches_cpython(raw):
 def test_vectors_under_micropython(upy):
     rejects = sorted(REJECT.values()) + [DEEP_BAD]
     script = """
-import cbor, binascii
-from cbor import Tag
+import binascii
+from xinka import cbor
+from xinka.cbor import Tag
 V = %s
 R = %r
 for v, h in V:
@@ -304,7 +302,8 @@ print("ok", len(V), len(R))
 def test_fuzz_under_micropython(upy):
     corpus = [h for _, h in VECTORS] + [MIXED_HEX, DEEP_OK] + sorted(REJECT.values())
     script = """
-import cbor, binascii, random
+import binascii, random
+from xinka import cbor
 random.seed(20260101)
 C = [binascii.unhexlify(h) for h in %r]
 n = ok = 0

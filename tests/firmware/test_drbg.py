@@ -11,12 +11,9 @@ import random
 
 import pytest
 
-from tests.support import firmware
+from testkit import device as firmware
 
-_FW = ("p256_comb", "p256", "drbg")
-
-
-_, p256, drbg = firmware.load(*_FW)
+from xinka import drbg, p256  # noqa: E402
 
 # (EntropyInput, Nonce, PersonalizationString, EntropyInputReseed, ReturnedBits)
 CAVP = [
@@ -150,7 +147,7 @@ def test_generate_key_rejection_samples():
 
 
 UPY = """
-import drbg
+from xinka import drbg
 for e, n, p, r, _ in CAVP:
     d = drbg.HmacDrbg(bytes.fromhex(e), bytes.fromhex(n), bytes.fromhex(p))
     if r:

@@ -17,12 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-from tests.support import firmware
+from testkit import device as firmware
 
-_FW = ("p256_comb", "p256", "ecdsa", "drbg")
+from xinka import drbg, p256, p256_comb  # noqa: E402
+from xinka import ecdsa as fwecdsa  # noqa: E402
 
-
-p256_comb, p256, fwecdsa, drbg = firmware.load(*_FW)
 N = p256.N
 
 # RFC 6979 A.2.5, P-256 with SHA-256
@@ -131,7 +130,7 @@ def test_comb_table_is_reproducible_and_correct():
     spec.loader.exec_module(gen)
     w, d = p256_comb.W, p256_comb.D
     assert d == -(-256 // w)
-    assert (ROOT / "firmware" / "lib" / "p256_comb.py").read_text() == gen.render(w)
+    assert (ROOT / "firmware" / "lib" / "xinka" / "p256_comb.py").read_text() == gen.render(w)
     tab = p256_comb.TABLE
     assert len(tab) == 64 * ((1 << w) - 1)
     for i in range(1, 1 << w):
@@ -313,7 +312,8 @@ def _cases():
 
 
 UPY_SIGN = """
-import gc, hashlib, ecdsa, p256
+import gc, hashlib
+from xinka import ecdsa, p256
 gc.collect()
 for d, k, dg in CASES:
     key = ecdsa.Key(d)
@@ -346,7 +346,8 @@ def test_micropython_gives_the_same_bytes(upy):
 
 
 UPY_POOL = """
-import gc, hashlib, ecdsa, drbg
+import gc, hashlib
+from xinka import ecdsa, drbg
 gc.collect()
 key = ecdsa.Key(RFC_X)
 rng = drbg.HmacDrbg(hashlib.sha256(b"entropy").digest(), b"nonce", b"test_ecdsa")
@@ -389,7 +390,7 @@ def test_micropython_pool_thousand_tokens_and_refusals(upy):
 
 
 def test_micropython_table_fits_the_heap(upy):
-    out = upy("import gc\ngc.collect()\na = gc.mem_free()\nimport p256\ngc.collect()\n"
+    out = upy("import gc\ngc.collect()\na = gc.mem_free()\nfrom xinka import p256\ngc.collect()\n"
               "print(a - gc.mem_free(), len(p256.p256_comb.TABLE))\n").stdout.split()
     cost, size = int(out[0]), int(out[1])
     assert size == 64 * ((1 << p256_comb.W) - 1)
@@ -399,7 +400,8 @@ def test_micropython_table_fits_the_heap(upy):
 def test_micropython_online_sign_allocates_little(upy):
     """Tap time: a handful of big-integer temporaries (no heap lock possible: big ints allocate)."""
     out = upy("""
-import gc, hashlib, ecdsa
+import gc, hashlib
+from xinka import ecdsa
 key = ecdsa.Key(12345)
 pool = ecdsa.NoncePool(key, 8)
 full = []

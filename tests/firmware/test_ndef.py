@@ -3,12 +3,9 @@ import base64
 
 import pytest
 
-from tests.support import firmware
+from testkit import device as firmware
 
-_FW = ("cbor", "cose", "tokens", "ndef")
-
-
-fw = firmware.load(*_FW)[3]
+from xinka import ndef as fw  # noqa: E402
 ndeflib = pytest.importorskip("ndef")     # PyPI ndeflib
 
 HOST = "verifier.xk-example.cn"     # 22 characters
@@ -175,7 +172,8 @@ def test_ndef_under_micropython(upy):
     token, cred = tap(135, 280)
     ref = fw.tlv(fw.uri_record(fw.tap_url(HOST, token, cred)))
     script = """
-import binascii, micropython, ndef
+import binascii, micropython
+from xinka import ndef
 token = binascii.unhexlify(%r)
 cred = binascii.unhexlify(%r)
 host = %r

@@ -22,7 +22,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from tests.support import mpy
+from hardware.sim import runner as mpy
 
 SIM = str(pathlib.Path(__file__).resolve().parents[2] / "hardware" / "sim")
 PATH = ("lib", "badge", SIM)
@@ -35,7 +35,8 @@ CUTS_PER_PROCESS = 550  # x 2 processes x WORKERS images = 2,200 cuts
 SCENARIO = r"""
 import sys, vfs, hashlib, struct, binascii
 from flash import FlashDevice, PowerCut
-import ecdsa, drbg, state
+import state
+from xinka import ecdsa, drbg
 
 img = sys.argv[1]
 key = ecdsa.Key(int(sys.argv[2]))
@@ -202,7 +203,8 @@ def test_two_thousand_random_power_cuts(firmware_build, tmp_path):
 STEPS = r"""
 import sys, vfs, hashlib, struct
 from flash import FlashDevice, PowerCut
-import ecdsa, drbg, state
+import state
+from xinka import ecdsa, drbg
 
 img, snap, tx, mode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 stride = int(sys.argv[5])

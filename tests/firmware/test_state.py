@@ -15,18 +15,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from hardware.sim.flash import FlashDevice, PowerCut
-from tests.support import firmware, mpy
+from hardware.sim import runner as mpy
+from testkit import device as firmware
+from xinka import drbg, ecdsa, p256
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BADGE = str(ROOT / "firmware" / "badge")
 SIM = str(ROOT / "hardware" / "sim")
 
-sys.path.insert(0, BADGE)
-try:
-    _, p256, ecdsa, drbg, store, state = firmware.load("p256_comb", "p256", "ecdsa", "drbg",
-                                                      "store", "state")
-finally:
-    sys.path.remove(BADGE)
+store, state = firmware.load("store", "state")
 
 KEY = ecdsa.Key(0xC9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721)
 
@@ -319,7 +315,8 @@ def test_units_count_write_time(tmp_path):
 FULL = r"""
 import sys, vfs, os, hashlib, struct, binascii
 from flash import FlashDevice
-import ecdsa, drbg, state
+import state
+from xinka import ecdsa, drbg
 
 img = sys.argv[1]
 key = ecdsa.Key(0xF0F0F0)
@@ -474,7 +471,8 @@ def test_a_full_flash_refuses_cleanly_and_loses_nothing(firmware_build, tmp_path
 WEAR = r"""
 import sys, vfs, hashlib, struct, gc
 from flash import FlashDevice
-import ecdsa, drbg, state
+import state
+from xinka import ecdsa, drbg
 
 dev = FlashDevice(sys.argv[1], 4096, 64)
 vfs.VfsLfs2.mkfs(dev)

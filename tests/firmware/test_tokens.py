@@ -11,12 +11,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from tests.support import firmware
+from testkit import device as firmware
 
-_FW = ("cbor", "cose", "tokens", "ndef")
-
-
-cbor, fwcose, tokens, _ = firmware.load(*_FW)
+from xinka import cbor, tokens  # noqa: E402
+from xinka import cose as fwcose  # noqa: E402
 
 KEY = ec.derive_private_key(0x1D5A3F0C4B2E6A9781F0C3D2B1A0958473625140F1E2D3C4B5A697887766554, ec.SECP256R1())
 PUB = KEY.public_key()
@@ -227,7 +225,8 @@ def test_bad_challenge_hierarchy():
 def test_tokens_under_micropython(upy):
     bad = [cbor.dumps(c).hex() for c in BAD_CHALLENGES]
     script = """
-import binascii, hashlib, cbor, cose, tokens
+import binascii, hashlib
+from xinka import cbor, cose, tokens
 def fake(d):
     return hashlib.sha256(d).digest() + hashlib.sha256(d + b"s").digest()
 kid = binascii.unhexlify(%r)

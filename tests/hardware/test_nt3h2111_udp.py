@@ -10,10 +10,10 @@ import pytest
 from hardware.nt3h2111 import rf_udp
 from tests.hardware import (activate, read_block, reg_read, reg_write, rig, write_block,
                             write_user_memory)
-from tests.support import firmware
+from testkit import device as firmware
 
 nfc = pytest.importorskip("nfc")
-fw_ndef, = firmware.load("ndef")
+from xinka import ndef as fw_ndef  # noqa: E402
 
 URL = fw_ndef.tap_url("v.example.cn", bytes(range(98)), bytes(range(256)) + bytes(24))
 TLV = fw_ndef.tlv(fw_ndef.uri_record(URL))

@@ -1,5 +1,5 @@
 """Fixtures: a desk (authority, encrypted agency key, trust list, profile) served by the REAL
-verifier (tests/provisioning/real_verifier.py), and simulated badges on ptys."""
+verifier (testkit/real_verifier.py), and simulated badges on ptys."""
 import json
 import time
 
@@ -11,45 +11,9 @@ from host import wire
 from host.wire import keys
 from provisioning import agency_key
 
-from .real_verifier import RealVerifier
-
-AGENCY = "A330100"
-AGENCY_NAME = "杭州安心家政"
-PASSPHRASE = "correct horse 马"
-NDEF_HOST = "v.example.cn"
-DAY = 86400
-
-
-def make_profile(d, nbf_offset=-30 * DAY, exp_offset=365 * DAY, verifier="http://127.0.0.1:9",
-                 api_key=""):
-    """An authority, an agency key (encrypted file), a trust list and a profile in dir d.
-    Returns (profile path, agency key, trust list, authority key, status key): the agency's
-    second key in the trust list, with which the verifier signs its status list."""
-    now = int(time.time())
-    authority = keys.generate()
-    akey = agency_key.create(str(d / "agency.key"), PASSPHRASE)
-    status_key = keys.generate()
-    trust = wire.build_trust_list(
-        authority, "CN-ZJ-HZ-COMMERCE",
-        [wire.Agency(AGENCY, AGENCY_NAME, (akey, status_key), now + nbf_offset,
-                     now + exp_offset)],
-        seq=1, iat=now - DAY, exp=now + 365 * DAY)
-    (d / "trust.cwt").write_bytes(trust)
-    (d / "authority.pem").write_bytes(authority.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    set_profile(d, verifier=verifier, api_key=api_key)
-    return d / "agency.json", akey, trust, authority, status_key
-
-
-def set_profile(d, **changes):
-    path = d / "agency.json"
-    prof = json.loads(path.read_text()) if path.exists() else {
-        "agency_id": AGENCY, "key_file": "agency.key", "trust_list": "trust.cwt",
-        "authority_key": "authority.pem", "ndef_host": NDEF_HOST, "log_file": "issuance.log"}
-    prof.update(changes)
-    path.write_text(json.dumps(prof))
-    return path
-
+from testkit.desk import (AGENCY, AGENCY_NAME, DAY, NDEF_HOST, PASSPHRASE,  # noqa: F401
+                          make_profile, set_profile)
+from testkit.real_verifier import RealVerifier
 
 @pytest.fixture
 def desk(tmp_path):

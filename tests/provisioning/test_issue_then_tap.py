@@ -23,7 +23,7 @@ from hardware.sim.serial_badge import SerialBadge
 from host.wire import encode_challenge, parse_tap_url, split_sequence
 from provisioning.cli import main
 from provisioning.device import Device
-from tests.badge import terminal
+from testkit import tags as terminal
 
 from .conftest import AGENCY, NDEF_HOST
 

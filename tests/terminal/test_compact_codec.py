@@ -7,7 +7,7 @@ import random
 import pytest
 
 from host.wire import StatusList, TrustList, compact, sample
-from tests.support import mpy
+from hardware.sim import runner as mpy
 
 codec = compact.codec
 URI = "https://v.example.cn/sl/A330100"
@@ -138,7 +138,7 @@ def test_delta_overrides_and_chains_to_its_seq(world, trust):
 
 MPY_SCRIPT = r"""
 import gc, sys, hashlib
-import revocation as r
+from xinka import revocation as r
 d = sys.argv[1]
 digest = bytes.fromhex(sys.argv[2])
 def verify(kid, dg, sig):

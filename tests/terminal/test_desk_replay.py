@@ -15,12 +15,11 @@ from hardware.sim.i2c import SimI2C
 from host.terminal import link
 from host.terminal.errors import LinkError
 from host.terminal.sync import b64
-from tests.support.firmware import load
+from testkit.device import load
 from tests.terminal.test_desk_e2e import desk_for, env, fleet, world  # noqa: F401 - fixtures
 from verifier.models import Checkin
 
-DRIVERS = str(pathlib.Path(__file__).resolve().parents[2] / "firmware" / "drivers")
-(nt3h2111,) = load("nt3h2111", path=DRIVERS)
+(nt3h2111,) = load("nt3h2111", folder="drivers")
 
 
 class ReplayTag:

@@ -13,11 +13,11 @@ from hardware.nt3h2111.model import NT3H2111
 from hardware.pn532.model import ACK, ERROR_FRAME, NACK, PN532Model
 from hardware.pn532.rf import TagLink
 from hardware.sim.uart import SimUART
-from tests.support.firmware import load
+from testkit.device import load
+from xinka import verify
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-pn532, = load("pn532", path=str(ROOT / "firmware" / "drivers"))
-verify, = load("verify", "p256", "p256_comb")[:1]
+pn532, = load("pn532", folder="drivers")
 
 
 def rig(fault=None, n=1):

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from host.wire import sample
 from tests.verifier.conftest import Env, make_app, new_database
-from tests.verifier.pg import free_port
+from testkit.pg import free_port
 from verifier.models import Attendance, Checkin, Tap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -28,7 +28,7 @@ class Server:
     def __init__(self, url):
         self.url, self.port = url, free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.verifier.server", url, str(self.port), str(N_BADGES)],
+            [sys.executable, "-m", "testkit.verifier_server", url, str(self.port), str(N_BADGES)],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
             try:

@@ -3,7 +3,7 @@ from host import wire
 from host.wire import sample
 from host.wire.status import StatusListToken
 from host.wire.trust import build_trust_list
-from tests.verifier.conftest import Env, b64, make_app
+from testkit.verifier import Env, b64, make_app
 
 
 def verify(env, i, purpose="status"):

@@ -9,7 +9,7 @@ from tests.web.conftest import AGENCY, STAFF_PASSWORD, STAFF_USER, _field
 from tests.web.test_employer_page import EN, INJECT, verdict
 from tests.web.test_reviews import post_review, view_consent
 from verifier.models import Badge, Worker
-from verifier.models_console import StaffUser
+from verifier.models import StaffUser
 from verifier.services import registry, staff
 
 

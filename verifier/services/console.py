@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 
 from ..models import AuditEntry, Badge, Checkin, Terminal, Worker
-from ..models_console import WorkerProfile
+from ..models import WorkerProfile
 from . import attendance, audit, registry, reviews
 from .errors import BadRequest
 

@@ -20,7 +20,7 @@ from host.wire.tap import (SCOPE_ATTENDANCE, SCOPE_CERTIFICATES, SCOPE_CREDIT, S
                            SCOPE_INSURANCE)
 
 from ..models import Agency, Attendance, Badge, Worker
-from ..models_console import TapView, WorkerProfile
+from ..models import TapView, WorkerProfile
 from . import colour, ledger, reviews, verification
 from .periods import period_of
 

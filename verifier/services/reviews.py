@@ -13,7 +13,7 @@ resolves them in the console.
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..models_console import Review, TapView
+from ..models import Review, TapView
 from . import audit
 from .colour import COMPLAINT_DAYS
 from .errors import BadRequest, Conflict, Forbidden, NotFound

@@ -16,7 +16,7 @@ import secrets
 
 from sqlalchemy import delete, select
 
-from ..models_console import StaffSession, StaffUser
+from ..models import StaffSession, StaffUser
 from . import audit
 from .errors import BadRequest, Conflict
 from .registry import get_agency

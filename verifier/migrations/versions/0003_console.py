@@ -1,5 +1,5 @@
 """console: worker profiles, staff users and sessions, tap views (one-view rule), reviews,
-and an index for the terminals page (verifier/models_console.py)
+and an index for the terminals page (verifier/models/console.py)
 
 Revision ID: 0003_console
 Revises: 0002_status_reservations

@@ -1,0 +1,32 @@
+"""Import device-only firmware modules (the badge and terminal apps, the chip drivers) into
+CPython tests.
+
+On a device these are top-level modules in /lib (`state`, `store`, `nt3h2111`, ...), names that
+mean other things on the host. `load` imports them with their folder first on the path and then
+puts the previous owners of those names back, so each test file holds the device modules by
+reference and nothing else is shadowed. The shared library is a package (`xinka`) and is
+imported normally.
+"""
+import importlib
+import pathlib
+import sys
+
+from host import build
+
+FOLDERS = {"badge": build.FIRMWARE / "badge", "terminal": build.FIRMWARE / "terminal",
+           "drivers": build.FIRMWARE / "drivers"}
+
+
+def load(*names, folder="badge"):
+    """The modules `names` of a firmware folder ("badge", "terminal", "drivers"), imported from
+    there, as a list in that order."""
+    path = str(FOLDERS[folder]) if folder in FOLDERS else str(pathlib.Path(folder))
+    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
+    sys.path.insert(0, path)
+    try:
+        return [importlib.import_module(n) for n in names]
+    finally:
+        sys.path.remove(path)
+        for n in names:
+            sys.modules.pop(n, None)
+        sys.modules.update(saved)

@@ -1,0 +1,81 @@
+"""The verifier app (verifier.create_app) set up with a deterministic sample world
+(host.wire.sample.World): `make_app(db_url, world)` and `Env`, which imports the world's trust
+list, registers both agencies, an operator key, one API key and one terminal per agency, and
+badges 0..7 to workers. Used by the verifier, terminal and web tests and bench_verifier.py."""
+import base64
+import os
+
+from host.wire import sample
+from verifier import create_app
+from verifier.services import registry
+
+
+class Env:
+    """An app with the world's trust list imported, both agencies registered, an operator
+    key, one API key and one terminal per agency, and badges 0..7 registered to workers."""
+
+    def __init__(self, app, world):
+        self.app, self.world = app, world
+        self.x = app.extensions["xinka"]
+        self.client = app.test_client()
+        self.keys, self.terminals, self.workers, self.badge_ids = {}, {}, {}, {}
+        x, now = self.x, world.now
+        with x.db.session() as s:
+            x.store.import_trust_list(s, world.trust_list, now, "test")
+        with x.db.session() as s:
+            x.store.refresh(s, now, force=True)
+            self.operator = registry.create_api_key(s, None, "operator", now, "test")
+            for a in world.agencies:
+                registry.create_agency(s, a.id, a.name, now, "test")
+                self.keys[a.id] = registry.create_api_key(s, a.id, "k", now, "test")
+                tid = f"T-{a.id}-01"
+                self.terminals[a.id] = (tid, registry.create_terminal(s, a.id, tid, "",
+                                                                       now, "test"))
+            for i, b in enumerate(world.badges):
+                w = registry.create_worker(s, b.agency_id, f"W-{i:07d}", now - 86400 * 40,
+                                           "test", name=f"工人{i}", id_number=f"ID{i}")
+                self.workers[i] = w.id
+                bb = registry.register_badge(s, b.agency_id, now, "test", worker_id=w.id,
+                                             credential=b.credential)
+                self.badge_ids[i] = bb.id
+        for a in world.agencies:
+            with x.db.session() as s:
+                from verifier.services import status
+                status.publish(s, x.store, a.id, world.agency_keys[a.id],
+                               app.config["STATUS_BASE_URL"], now, 3600, 86400 * 7)
+        with x.db.session() as s:
+            x.store.refresh(s, now, force=True)
+
+    def auth(self, agency_id=None):
+        key = self.operator if agency_id is None else self.keys[agency_id]
+        return {"Authorization": f"Bearer {key}"}
+
+    def terminal_auth(self, agency_id):
+        return {"Authorization": f"Bearer {self.terminals[agency_id][1]}"}
+
+    def checkin_item(self, i, nonce=None, t=None, terminal_id=None):
+        b = self.world.badges[i]
+        terminal_id = terminal_id or self.terminals[b.agency_id][0]
+        t = t if t is not None else self.world.now - 60
+        nonce = nonce if nonce is not None else os.urandom(16)
+        token = b.tap("checkin", terminal_id=terminal_id, terminal_time=t, nonce=nonce)
+        return {"token": b64(token), "credential": b64(b.credential),
+                "receipt": {"terminal_id": terminal_id, "seen_at": t, "nonce": nonce.hex()}}
+
+    def post_checkins(self, agency_id, items, client=None):
+        return (client or self.client).post("/api/v1/checkins", json={"items": items},
+                                            headers=self.terminal_auth(agency_id))
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_app(db_url, world, **extra):
+    cfg = {"DATABASE_URL": db_url, "TESTING": True,
+           "AUTHORITY_KEY": world.authority.public_key(),
+           "STATUS_SIGNING_KEYS": dict(world.agency_keys),
+           "STATUS_BASE_URL": "https://" + sample.STATUS_HOST,
+           "FIXED_NOW": world.now, "RATE_LIMIT_PER_MIN": 0, "STATUS_REFRESH_S": 0}
+    cfg.update(extra)
+    return create_app(cfg)

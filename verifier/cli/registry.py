@@ -1,0 +1,135 @@
+"""Registry, list and ledger commands (`flask --app verifier …`): schema, trust and status
+lists, agencies, API keys, terminals, badge lifecycle, the audit chain."""
+import sys
+
+import click
+from flask import current_app
+
+from host import wire
+
+from ..migrate import upgrade
+from ..services import audit, registry, status as status_service
+from .common import actor_name as _actor, xinka as _x
+
+
+@click.command("db-upgrade")
+@click.option("--revision", default="head")
+def db_upgrade(revision):
+    """Apply the Alembic migrations to DATABASE_URL."""
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@click.command("trust-import")
+@click.argument("path", type=click.File("rb"))
+@click.option("--actor", default="operator")
+def trust_import(path, actor):
+    """Import an authority-signed trust list (refused unless newer and validly signed)."""
+    x = _x()
+    with x.db.session() as s:
+        t = x.store.import_trust_list(s, path.read(), x.now(), _actor(actor))
+    click.echo(f"trust list seq {t.seq}: {len(t)} agencies")
+
+
+@click.command("status-import")
+@click.argument("path", type=click.File("rb"))
+@click.option("--actor", default="operator")
+def status_import(path, actor):
+    """Import a signed status list token (refused unless newer and validly signed)."""
+    x = _x()
+    with x.db.session() as s:
+        x.store.refresh(s, x.now(), force=True)
+        lst = x.store.import_status_list(s, path.read(), x.now(), _actor(actor))
+    click.echo(f"status list {lst.uri} seq {lst.seq}")
+
+
+@click.command("status-publish")
+@click.argument("agency_id")
+def status_publish(agency_id):
+    """Sign and store the agency's next status list (needs its key in STATUS_KEY_DIR)."""
+    x = _x()
+    with x.db.session() as s:
+        x.store.refresh(s, x.now(), force=True)
+        token = status_service.publish(s, x.store, agency_id, x.signing_key(agency_id),
+                                       x.config["STATUS_BASE_URL"], x.now(),
+                                       x.config["STATUS_TTL_S"], x.config["STATUS_VALIDITY_S"])
+    click.echo(f"published {len(token)} bytes for {agency_id}")
+
+
+@click.command("agency-create")
+@click.argument("agency_id")
+@click.argument("name")
+@click.option("--actor", default="operator")
+def agency_create(agency_id, name, actor):
+    x = _x()
+    with x.db.session() as s:
+        registry.create_agency(s, agency_id, name, x.now(), _actor(actor))
+    click.echo(f"agency {agency_id} created")
+
+
+@click.command("apikey-create")
+@click.option("--agency", "agency_id", default=None, help="omit for an operator key")
+@click.option("--label", default="")
+@click.option("--actor", default="operator")
+def apikey_create(agency_id, label, actor):
+    """Create an API key; it is printed once and stored hashed."""
+    x = _x()
+    with x.db.session() as s:
+        secret = registry.create_api_key(s, agency_id, label, x.now(), _actor(actor))
+    click.echo(secret)
+
+
+@click.command("terminal-create")
+@click.argument("agency_id")
+@click.argument("terminal_id")
+@click.option("--label", default="")
+@click.option("--actor", default="operator")
+def terminal_create(agency_id, terminal_id, label, actor):
+    """Register a terminal; its bearer token is printed once and stored hashed."""
+    x = _x()
+    with x.db.session() as s:
+        secret = registry.create_terminal(s, agency_id, terminal_id, label, x.now(),
+                                          _actor(actor))
+    click.echo(secret)
+
+
+def _badge_command(action):
+    @click.command(f"badge-{action}")
+    @click.argument("agency_id")
+    @click.argument("badge_id", type=int)
+    @click.option("--reason", required=True)
+    @click.option("--actor", required=True)
+    def command(agency_id, badge_id, reason, actor):
+        x = _x()
+        with x.db.session() as s:
+            b = registry.transition(s, agency_id, badge_id, action, x.now(), _actor(actor),
+                                    reason)
+            key = x.signing_key(agency_id)
+            x.store.refresh(s, x.now(), force=True)
+            if key is not None and x.store.snapshot.trust is not None:
+                status_service.publish(s, x.store, agency_id, key,
+                                       x.config["STATUS_BASE_URL"], x.now(),
+                                       x.config["STATUS_TTL_S"],
+                                       x.config["STATUS_VALIDITY_S"])
+        click.echo(f"badge {badge_id}: {b.state}")
+    command.__doc__ = f"{action.capitalize()} a badge (with reason and actor); republishes " \
+                      "the agency's status list when its key is configured."
+    return command
+
+
+@click.command("audit-verify")
+def audit_verify():
+    """Check the audit log's hash chain; exit 1 if it was altered."""
+    x = _x()
+    with x.db.session() as s:
+        ok, n, bad = audit.verify_chain(s)
+    if ok:
+        click.echo(f"audit chain ok: {n} entries")
+    else:
+        click.echo(f"audit chain BROKEN at entry {bad} / 审计日志被篡改", err=True)
+        sys.exit(1)
+
+
+COMMANDS = [db_upgrade, trust_import, status_import, status_publish, agency_create,
+            apikey_create, terminal_create, audit_verify] + \
+    [_badge_command(a) for a in ("activate", "suspend", "lose", "reinstate", "revoke")]

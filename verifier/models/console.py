@@ -1,0 +1,88 @@
+"""Tables of the employer page and the agency console (migration 0003_console): worker
+profiles (what a consent view shows), staff users and their sessions, the views of tap pages
+(the one-view rule) and the verified reviews bound to them.
+"""
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+from .ledger import Checkin
+
+
+class WorkerProfile(Base):
+    """What a consent view may show about a worker, kept by the agency. `certificates` is a
+    JSON list of {"name", "level"}; the *_until fields are Unix times (NULL: none on file)."""
+    __tablename__ = "worker_profiles"
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), primary_key=True,
+                                           autoincrement=False)
+    certificates: Mapped[str] = mapped_column(Text, default="[]")
+    health_check_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    insurance_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    credit_grade: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffUser(Base):
+    """An agency staff member who logs in to the console. password_hash is
+    `scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>` (verifier/services/staff.py)."""
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffSession(Base):
+    """A console session: the cookie carries a random secret, the table its SHA-256 and the
+    session's CSRF token. Any verifier process can check it (processes are stateless)."""
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class TapView(Base):
+    """The first showing of a tap on the employer page: which browser (SHA-256 of a random
+    cookie) and when. A reload from that browser within the reload window shows the page
+    again; any other showing of the same token is refused ("this link was already used")."""
+    __tablename__ = "tap_views"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(8))
+    badge_kid: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[str] = mapped_column(String(32))
+    worker_ref: Mapped[str] = mapped_column(String(64))
+    viewer_hash: Mapped[str] = mapped_column(String(64))
+    first_at: Mapped[int] = mapped_column(BigInteger)
+    last_at: Mapped[int] = mapped_column(BigInteger)
+    views: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Review(Base):
+    """An employer's rating after a consent view: one per consent tap (unique view_id).
+    A complaint is a review with a category; it counts in the colour rules until the agency
+    resolves it."""
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    view_id: Mapped[int] = mapped_column(ForeignKey("tap_views.id"), unique=True)
+    agency_id: Mapped[str] = mapped_column(String(32))
+    worker_ref: Mapped[str] = mapped_column(String(64))
+    stars: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    resolved_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+Index("ix_reviews_worker", Review.agency_id, Review.worker_ref, Review.created_at)
+# the console's terminals page: last upload per terminal
+Index("ix_checkins_terminal", Checkin.terminal_id, Checkin.id)

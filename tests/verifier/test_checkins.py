@@ -32,24 +32,38 @@ def test_nonce_is_accepted_once(env):
 
 
 def test_same_counter_other_token_and_regression_are_evidence(env):
-    a, b = env.world.agencies[0].id, env.world.badges[0]
-    first = env.checkin_item(0)
+    a, b, t0 = env.world.agencies[0].id, env.world.badges[0], env.world.now - 3600
+    first = env.checkin_item(0, t=t0)
     b.counter -= 1
-    clone = env.checkin_item(0)                     # same counter, other nonce -> other token
+    clone = env.checkin_item(0, t=t0 + 60)          # same counter, other nonce -> other token
     r = env.post_checkins(a, [first])
     assert r.json["summary"] == {"accepted": 1}
     r = env.post_checkins(a, [clone])
     assert r.json["results"][0]["reason"] == "replayed" and r.json["results"][0]["clone_signal"]
     b.counter += 5
-    high = env.checkin_item(0)
+    high = env.checkin_item(0, t=t0 + 600)
     b.counter -= 3
-    low = env.checkin_item(0)                       # below the high-water mark, fresh nonce
+    low = env.checkin_item(0, t=t0 + 1200)          # a lower counter signed LATER: a second key
     r = env.post_checkins(a, [high])
     r = env.post_checkins(a, [low])
     assert r.json["results"][0]["result"] == "accepted" and r.json["results"][0]["clone_signal"]
     with env.x.db.session() as s:
         kinds = sorted(s.scalars(select(CloneEvidence.kind)))
     assert kinds == ["counter_collision", "counter_regression"]
+
+
+def test_a_late_upload_below_the_high_water_mark_is_not_evidence(env):
+    """A terminal that uploads this morning's check-in after a phone tap of this afternoon: a
+    lower counter, signed earlier. One badge does exactly that; nothing is recorded."""
+    a, b, now = env.world.agencies[0].id, env.world.badges[0], env.world.now
+    morning = env.checkin_item(0, t=now - 6 * 3600)
+    r = env.client.post("/api/v1/verify", data=b.tap("status") + b.credential,
+                        content_type="application/cbor")
+    assert r.status_code == 200
+    r = env.post_checkins(a, [morning])
+    assert r.json["results"][0]["result"] == "accepted"
+    assert "clone_signal" not in r.json["results"][0]
+    assert count(env, CloneEvidence) == 0
 
 
 def test_receipt_and_terminal_binding(env):

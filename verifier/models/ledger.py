@@ -6,7 +6,9 @@ from .base import Base
 
 
 class Tap(Base):
-    """Every accepted (badge, counter) pair, whatever its purpose: accepted once."""
+    """Every booked (badge, counter) pair, whatever its purpose: booked once. `seen_at` is when
+    the tap happened (a check-in: its terminal's time; a phone tap: when it reached us), `at`
+    when it was booked."""
     __tablename__ = "taps"
     __table_args__ = (UniqueConstraint("badge_kid", "ctr_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -14,6 +16,7 @@ class Tap(Base):
     ctr_key: Mapped[int] = mapped_column(BigInteger)
     token_hash: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(8))
+    seen_at: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -54,6 +57,8 @@ class CloneEvidence(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     badge_kid: Mapped[str] = mapped_column(String(16), index=True)
     kind: Mapped[str] = mapped_column(String(32))    # counter_collision | counter_regression
+    # ctr_key/token_hash: the tap that made the pair; high_water_key/other_token_hash: the
+    # booked tap it contradicts (docs/protocol.md "Clone evidence")
     ctr_key: Mapped[int] = mapped_column(BigInteger)
     high_water_key: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     token_hash: Mapped[str] = mapped_column(String(64))

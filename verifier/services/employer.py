@@ -153,9 +153,9 @@ def red(reason, now):
 def _book(session, tap, viewer_secret, now, reload_window):
     """(TapView or None, None if it may be shown else the red reason)."""
     with session.begin_nested():
-        outcome = ledger.claim_tap(session, tap, now, "page")
+        claim = ledger.claim_tap(session, tap, now, "page")
     h = tap.token_hash.hex()
-    if outcome == "new":
+    if claim.outcome == "new" and not claim.below:
         view = TapView(token_hash=h, purpose=tap.purpose, badge_kid=tap.badge_kid.hex(),
                        agency_id=tap.credential.iss, worker_ref=tap.credential.sub,
                        viewer_hash=viewer_hash(viewer_secret), first_at=now, last_at=now,
@@ -163,7 +163,7 @@ def _book(session, tap, viewer_secret, now, reload_window):
         session.add(view)
         session.flush()
         return view, None
-    if outcome != "duplicate":
+    if claim.outcome != "duplicate":
         return None, "replayed"
     view = session.scalar(select(TapView).where(TapView.token_hash == h))
     if view is None or view.viewer_hash != viewer_hash(viewer_secret) or \

@@ -1,9 +1,12 @@
 """Replay bookkeeping and check-in ingest.
 
-- `claim_tap`: a (badge, counter) pair is accepted once (unique constraint, INSERT .. ON
-  CONFLICT DO NOTHING). The same token again is a duplicate; another token with the same
-  counter is clone evidence (`counter_collision`); a counter below the badge's high-water
-  mark is recorded as `counter_regression`.
+- `claim_tap`: a (badge, counter) pair is booked once (unique constraint, INSERT .. ON CONFLICT
+  DO NOTHING). The same token again is a duplicate. Clone evidence is a property of the set of
+  taps, not of the order they arrive in (docs/protocol.md "Clone evidence"): two different
+  tokens with one counter (`counter_collision`), or two taps whose counter order contradicts
+  their time order by more than CLOCK_TOLERANCE_S (`counter_regression`: the higher counter was
+  signed earlier). Each tap is compared with every booked tap of its badge when it arrives, so
+  whichever of a contradicting pair arrives second records the evidence.
 - `ingest`: a batch of check-ins in one transaction, each item inside a savepoint so an item
   is written completely or not at all; concurrent batches on PostgreSQL are arbitrated by the
   unique constraints (a conflicting insert waits for the other transaction and then sees its
@@ -12,6 +15,7 @@
 import base64
 import binascii
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,40 +25,73 @@ from ..models import Attendance, Checkin, CloneEvidence, Tap, ctr_key
 from . import verification
 from .periods import period_of
 
+# A terminal's clock may be off by this much (it syncs its clock with ours); a counter order
+# that contradicts the time order by less is not evidence.
+CLOCK_TOLERANCE_S = 300
+
 
 def _insert(session, model):
     mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return mod.insert(model)
 
 
-def _evidence(session, tap, kind, source, now, high_water=None, other=None):
+def event_time(tap, now):
+    """When a tap happened: a check-in carries its terminal's time; a phone tap has no clock of
+    its own and happened when it reached us."""
+    return tap.terminal_time if tap.purpose == "checkin" else now
+
+
+@dataclass
+class Claim:
+    """What booking a tap found: `outcome` is 'new', 'duplicate' (this exact token before) or
+    'collision' (another token with this counter); `below` is True when a higher counter of the
+    badge was booked already; `evidence` when the tap recorded clone evidence."""
+    outcome: str
+    below: bool = False
+    evidence: bool = False
+
+
+def _evidence(session, tap, kind, source, now, other):
     session.add(CloneEvidence(badge_kid=tap.badge_kid.hex(), kind=kind,
-                              ctr_key=ctr_key(tap.counter), high_water_key=high_water,
-                              token_hash=tap.token_hash.hex(), other_token_hash=other,
+                              ctr_key=ctr_key(tap.counter), high_water_key=other.ctr_key,
+                              token_hash=tap.token_hash.hex(), other_token_hash=other.token_hash,
                               source=source, at=now))
     session.flush()
 
 
-def claim_tap(session, tap, now, source):
-    """'new', 'regression' (new but below the high-water mark, evidence recorded),
-    'duplicate' (this exact token before) or 'collision' (evidence recorded)."""
+def _contradiction(session, kid, key, t):
+    """A booked tap of this badge whose counter order contradicts its time order with (key, t):
+    a higher counter signed before t, or a lower one signed after t (beyond the tolerance)."""
+    tol = CLOCK_TOLERANCE_S
+    higher_earlier = select(Tap).where(Tap.badge_kid == kid, Tap.ctr_key > key,
+                                       Tap.seen_at < t - tol).order_by(Tap.seen_at).limit(1)
+    lower_later = select(Tap).where(Tap.badge_kid == kid, Tap.ctr_key < key,
+                                    Tap.seen_at > t + tol).order_by(Tap.seen_at.desc()).limit(1)
+    return session.scalars(higher_earlier).first() or session.scalars(lower_later).first()
+
+
+def claim_tap(session, tap, now, source) -> Claim:
+    """Book (badge, counter) once and record clone evidence (module docstring)."""
     kid, key, h = tap.badge_kid.hex(), ctr_key(tap.counter), tap.token_hash.hex()
+    t = event_time(tap, now)
     stmt = (_insert(session, Tap).values(badge_kid=kid, ctr_key=key, token_hash=h,
-                                         purpose=tap.purpose, at=now)
+                                         purpose=tap.purpose, seen_at=t, at=now)
             .on_conflict_do_nothing(index_elements=["badge_kid", "ctr_key"])
             .returning(Tap.id))
     if session.execute(stmt).scalar() is None:
-        other = session.scalar(select(Tap.token_hash).where(Tap.badge_kid == kid,
-                                                            Tap.ctr_key == key))
-        if other == h:
-            return "duplicate"
-        _evidence(session, tap, "counter_collision", source, now, other=other)
-        return "collision"
+        other = session.scalars(select(Tap).where(Tap.badge_kid == kid,
+                                                  Tap.ctr_key == key)).one()
+        if other.token_hash == h:
+            return Claim("duplicate")
+        _evidence(session, tap, "counter_collision", source, now, other)
+        return Claim("collision", evidence=True)
     high = session.scalar(select(func.max(Tap.ctr_key)).where(Tap.badge_kid == kid))
-    if high is not None and high > key:
-        _evidence(session, tap, "counter_regression", source, now, high_water=high)
-        return "regression"
-    return "new"
+    claim = Claim("new", below=high is not None and high > key)
+    other = _contradiction(session, kid, key, t)
+    if other is not None:
+        _evidence(session, tap, "counter_regression", source, now, other)
+        claim.evidence = True
+    return claim
 
 
 def record_view(session, snapshot, token, credential, now, policy, cache=None):
@@ -64,9 +101,9 @@ def record_view(session, snapshot, token, credential, now, policy, cache=None):
     verdict, tap = verification.check(snapshot, token, credential, now, policy, cache=cache)
     if verdict.valid and tap.purpose != "checkin":
         with session.begin_nested():
-            outcome = claim_tap(session, tap, now, "verify")
-        if outcome != "new":
-            verdict.valid, verdict.reason = False, "replayed"
+            claim = claim_tap(session, tap, now, "verify")
+        if claim.outcome != "new" or claim.below:
+            verdict.valid, verdict.reason = False, "replayed"   # a phone token works once
     return verdict
 
 
@@ -134,11 +171,11 @@ def ingest_item(session, snapshot, terminal, item, now, policy, tz, start_day, c
     h = tap.token_hash.hex()
     sp = session.begin_nested()
     try:
-        outcome = claim_tap(session, tap, now, f"terminal:{terminal.id}")
-        if outcome == "duplicate":
+        claim = claim_tap(session, tap, now, f"terminal:{terminal.id}")
+        if claim.outcome == "duplicate":
             sp.commit()
             return {**out, "result": "duplicate"}
-        if outcome == "collision":
+        if claim.outcome == "collision":
             sp.commit()                      # keep the evidence
             return {**out, "result": "refused", "reason": "replayed", "clone_signal": True}
         period = period_of(tap.terminal_time, tz, start_day)
@@ -158,8 +195,9 @@ def ingest_item(session, snapshot, terminal, item, now, policy, tz, start_day, c
         if sp.is_active:
             sp.rollback()
         raise
+    # accepted below the high-water mark too: terminals upload late
     res = {**out, "result": "accepted", "period": period, "stale": verdict.stale}
-    if outcome == "regression":
+    if claim.evidence:
         res["clone_signal"] = True
     return res
 

@@ -1,106 +1,23 @@
-"""Framed, checksummed link for provisioning over the USB serial port (never the REPL).
+"""The badge's provisioning transport over the USB serial port (never the REPL).
 
-One frame, both directions (docs/technician.md "Serial protocol"; provisioning/link.py is the
-host side and must produce the same bytes):
-
-  sync | seq u8 | len u16 BE | body (len bytes, one CBOR item) | crc32 u32 BE over seq..body
-  sync = A5 5A for requests (host -> badge), A5 5B for answers (badge -> host), so an echo
-  (a REPL, a loopback) is never taken for an answer.
-
-The receiver hunts for its sync, so garbage between frames (a ROM boot banner, line noise, a
-REPL prompt) is skipped. A length above MAX_BODY or a CRC mismatch drops the first sync byte and
-hunts again from the next one; a frame left incomplete for `timeout_ms` between bytes is
-dropped. The badge answers each request with the request's seq; a repeated request (same seq,
-same CRC: the host retrying after a lost answer) gets the cached answer again, not a re-run.
+The frames are xinka.frames (docs/technician.md "Serial protocol"; provisioning/link.py is the
+host side): the badge decodes requests (SYNC_REQ) and answers with SYNC_ANS. Here is what the
+badge adds: a frame left incomplete for `timeout_ms` between bytes is dropped, and each request
+is answered with the request's seq; a repeated request (same seq, same CRC: the host retrying
+after a lost answer) gets the cached answer again, not a re-run.
 
 Runs under MicroPython and CPython; the stream is anything with read(n) -> bytes and
 write(b): PollStream wraps a pollable input/output pair (sys.stdin.buffer / sys.stdout.buffer
 on the badge's USB-CDC, a pty in the simulator).
 """
-from xinka.compat import const, ticks_diff, ticks_ms
-
-import binascii
 import select
-import struct
 
-SYNC_REQ = b"\xa5\x5a"
-SYNC_ANS = b"\xa5\x5b"
-MAX_BODY = const(2048)
-_HDR = const(5)
-_TRAILER = const(4)
+from xinka.compat import ticks_diff, ticks_ms
+from xinka.frames import SYNC_ANS, SYNC_REQ, Decoder, encode
 
 
 class LinkClosed(Exception):
     """The other end went away (USB unplugged, pty master closed)."""
-
-
-def crc(data):
-    return binascii.crc32(data) & 0xFFFFFFFF
-
-
-def encode(seq, body, sync=SYNC_ANS):
-    """The frame bytes for `body` (bytes) with sequence number `seq` (0..255)."""
-    if len(body) > MAX_BODY:
-        raise ValueError("body too long")
-    head = struct.pack(">BH", seq & 0xFF, len(body))
-    return sync + head + body + struct.pack(">I", crc(head + body))
-
-
-class Decoder:
-    """Incremental frame parser: feed(bytes) -> list of (seq, body, frame_crc).
-
-    Counters for diagnostics: garbage (bytes skipped while hunting), bad_crc, oversized,
-    truncated (partial frames dropped by expire()).
-    """
-
-    def __init__(self, sync=SYNC_REQ):
-        self.sync = sync
-        self.buf = bytearray()
-        self.garbage = 0
-        self.bad_crc = 0
-        self.oversized = 0
-        self.truncated = 0
-
-    def feed(self, data):
-        self.buf.extend(data)
-        out = []
-        while True:
-            buf = self.buf
-            i = bytes(buf).find(self.sync)
-            if i < 0:
-                keep = 1 if buf and buf[-1] == 0xA5 else 0
-                self.garbage += len(buf) - keep
-                self.buf = bytearray(buf[len(buf) - keep:])
-                return out
-            if i:
-                self.garbage += i
-                self.buf = buf = bytearray(buf[i:])
-            if len(buf) < _HDR:
-                return out
-            n = (buf[3] << 8) | buf[4]
-            if n > MAX_BODY:
-                self.oversized += 1
-                self.buf = bytearray(buf[1:])
-                continue
-            end = _HDR + n + _TRAILER
-            if len(buf) < end:
-                return out
-            got = struct.unpack(">I", bytes(buf[end - 4:end]))[0]
-            if crc(bytes(buf[2:end - 4])) != got:
-                self.bad_crc += 1
-                self.buf = bytearray(buf[1:])
-                continue
-            out.append((buf[2], bytes(buf[_HDR:_HDR + n]), got))
-            self.buf = bytearray(buf[end:])
-
-    def pending(self):
-        return len(self.buf)
-
-    def expire(self):
-        """Drop a partial frame (the inter-byte timeout ran out)."""
-        if self.buf:
-            self.truncated += 1
-            self.buf = bytearray()
 
 
 class PollStream:
@@ -162,7 +79,7 @@ class Link:
     def __init__(self, stream, timeout_ms=300):
         self.stream = stream
         self.timeout_ms = timeout_ms
-        self.dec = Decoder()
+        self.dec = Decoder(SYNC_REQ)
         self._queue = []
         self._last = None  # (seq, request crc, answer frame)
 
@@ -193,7 +110,7 @@ class Link:
                 return frames[0]
 
     def send(self, seq, body):
-        self.stream.write(encode(seq, body))
+        self.stream.write(encode(seq, body, SYNC_ANS))
 
     def serve_one(self, handler, wait_ms=1000):
         """Receive one request and answer it with handler(body) -> answer body.
@@ -208,7 +125,7 @@ class Link:
         if last is not None and last[0] == seq and last[1] == fcrc:
             self.stream.write(last[2])
             return True
-        frame = encode(seq, handler(body))
+        frame = encode(seq, handler(body), SYNC_ANS)
         self._last = (seq, fcrc, frame)
         self.stream.write(frame)
         return True

@@ -14,7 +14,7 @@ from host.wire import cbor, keys
 from provisioning import issuance_log
 from provisioning.cli import main
 from provisioning.device import Device
-from provisioning.link import encode
+from xinka.frames import SYNC_ANS, SYNC_REQ, Decoder, encode
 
 from . import lossy_proxy
 from .conftest import AGENCY, AGENCY_NAME, make_profile, set_profile
@@ -25,11 +25,10 @@ def _raw_port(badge):
 
 
 def _answer(port, seq, wait=3.0):
-    """Read frames until the answer with `seq` (host decoder); None on timeout."""
-    from provisioning.link import Decoder
-    dec, end = Decoder(), time.monotonic() + wait
+    """Read frames until the answer with `seq` (the host's decoder); None on timeout."""
+    dec, end = Decoder(SYNC_ANS), time.monotonic() + wait
     while time.monotonic() < end:
-        for s, body in dec.feed(port.read(256)):
+        for s, body, _ in dec.feed(port.read(256)):
             if s == seq:
                 return cbor.decode(body, 4096)
     return None
@@ -41,41 +40,42 @@ IDENTIFY = cbor.encode({"op": "identify"})
 def test_badge_resyncs_after_garbage_truncated_and_bad_crc_frames(badge):
     p = _raw_port(badge)
     # garbage, including sync bytes, a huge length and Ctrl-C / Ctrl-D (not the REPL)
-    p.write(os.urandom(300) + b"\xa5\x5a\x01\xff\xff" + b"\x03\x04\r\nimport os\r\n")
-    p.write(encode(1, IDENTIFY))
+    p.write(os.urandom(300) + SYNC_REQ + b"\x01\xff\xff" + b"\x03\x04\r\nimport os\r\n")
+    p.write(encode(1, IDENTIFY, SYNC_REQ))
     assert _answer(p, 1)["state"] == "blank"
     # a truncated frame: the badge drops it after its inter-byte timeout
-    p.write(encode(2, IDENTIFY)[:7])
+    p.write(encode(2, IDENTIFY, SYNC_REQ)[:7])
     time.sleep(0.5)
-    p.write(encode(3, IDENTIFY))
+    p.write(encode(3, IDENTIFY, SYNC_REQ))
     assert _answer(p, 3)["ok"] is True
     # a wrong CRC: silently dropped, no answer at all
-    bad = bytearray(encode(4, IDENTIFY))
+    bad = bytearray(encode(4, IDENTIFY, SYNC_REQ))
     bad[-1] ^= 0xFF
     p.write(bytes(bad))
     assert _answer(p, 4, wait=0.6) is None
     # a bit flipped in the body: the CRC catches it too
-    bad = bytearray(encode(5, IDENTIFY))
+    bad = bytearray(encode(5, IDENTIFY, SYNC_REQ))
     bad[8] ^= 0x10
     p.write(bytes(bad))
     assert _answer(p, 5, wait=0.6) is None
     # a valid frame whose body is not a request
-    p.write(encode(6, b"\xff\x00garbage"))
+    p.write(encode(6, b"\xff\x00garbage", SYNC_REQ))
     r = _answer(p, 6)
     assert r["ok"] is False and r["err"] == "bad_request"
-    p.write(encode(7, IDENTIFY))
+    p.write(encode(7, IDENTIFY, SYNC_REQ))
     assert _answer(p, 7)["ok"] is True
     p.close()
 
 
 def test_retried_request_is_answered_from_cache_not_rerun(badge):
     p = _raw_port(badge)
-    frame = encode(9, cbor.encode({"op": "keygen", "entropy": os.urandom(32), "pool": 2}))
+    frame = encode(9, cbor.encode({"op": "keygen", "entropy": os.urandom(32), "pool": 2}),
+                   SYNC_REQ)
     p.write(frame)
     first = _answer(p, 9)
     p.write(frame)                          # the host lost the answer and retries
     assert _answer(p, 9) == first
-    p.write(encode(10, IDENTIFY))
+    p.write(encode(10, IDENTIFY, SYNC_REQ))
     assert _answer(p, 10)["kid"] == first["kid"]   # still the first key: keygen ran once
     p.close()
 
@@ -116,10 +116,14 @@ def test_port_with_a_repl_not_the_badge_firmware(capsys):
     assert "link_timeout" in err and "发卡协议" in err and "provision flash" in err
 
 
-def test_badge_answers_with_damaged_frames(capsys):
+@pytest.mark.parametrize("at,flip", [
+    (-2, 0x01),     # a bit of the CRC: bad_crc
+    (3, 0x80),      # the length's high bit: above MAX_BODY (oversized), just as damaged
+])
+def test_badge_answers_with_damaged_frames(capsys, at, flip):
     def damaged(d):
-        f = bytearray(encode(d[2], cbor.encode({"ok": True}), sync=b"\xa5\x5b"))
-        f[-2] ^= 1
+        f = bytearray(encode(d[2], cbor.encode({"ok": True}), SYNC_ANS))
+        f[at] ^= flip
         return bytes(f)
     port, h = _emitter(damaged)
     try:

@@ -1,14 +1,15 @@
-"""`provision batch` over several simulated badges plugged in one after another; frame golden
-bytes between firmware and host; the issuance log and the agency key file."""
+"""`provision batch` over several simulated badges plugged in one after another; the badge's
+link answering in the frames the host decodes; the issuance log and the agency key file."""
 import os
 import threading
 import time
 
 import pytest
 
-from provisioning import agency_key, issuance_log, link
+from provisioning import agency_key, issuance_log
 from provisioning.cli import main
 from provisioning.errors import BadPassphrase, ConfigError
+from xinka import frames
 
 
 def test_batch_badges_plugged_in_one_after_another(badge_factory, desk, passphrase, tmp_path,
@@ -33,7 +34,7 @@ def test_batch_badges_plugged_in_one_after_another(badge_factory, desk, passphra
     assert rc == 0, out
     assert "1/3" in out and "2/3" in out and "3/3" in out
     table = out.split("summary")[1]
-    for i, b in enumerate(badges):
+    for i in range(len(badges)):
         assert f"A4CF1200000{i + 1}" in table
         assert f"W-000{i + 1}" in table
     assert table.count(" ok ") == 3 and "issued 3" in table
@@ -62,23 +63,36 @@ def test_batch_reports_a_locked_badge_in_the_table(badge_factory, desk, passphra
     assert [b["state"] for b in v.badges()] == ["active"] and len(v.indices()) == 1
 
 
-def test_frames_are_the_same_bytes_on_badge_and_host(upy):
-    body = bytes(range(256)) * 3
-    script = ("import serial_link, binascii\n"
-              "b = bytes(range(256)) * 3\n"
-              "print(binascii.hexlify(serial_link.encode(200, b)).decode())\n"
-              "print(binascii.hexlify(serial_link.encode(7, b'', serial_link.SYNC_REQ)).decode())\n"
-              "d = serial_link.Decoder()\n"
-              "f = serial_link.encode(9, b'hi', serial_link.SYNC_REQ)\n"
-              "print(d.feed(b'\\xa5junk' + f[:4]), d.feed(f[4:] + b'\\xa5'), d.garbage)\n")
-    out = upy(script, path=("lib", "badge")).stdout.split("\n")
-    assert bytes.fromhex(out[0]) == link.encode(200, body, link.SYNC_ANS)
-    assert bytes.fromhex(out[1]) == link.encode(7, b"")
-    assert out[1].startswith("a55a0700") and len(bytes.fromhex(out[1])) == 9
-    assert out[2] == "[] [(9, b'hi', %d)] 5" % link.crc(link.encode(9, b"hi")[2:-4])
-    dec = link.Decoder()
-    assert dec.feed(bytes.fromhex(out[0])[:100]) == []
-    assert dec.feed(bytes.fromhex(out[0])[100:]) == [(200, body)]
+def test_badge_link_answers_in_the_frames_the_host_decodes(upy):
+    """The badge's serial_link under MicroPython, on a scripted stream: it takes a request
+    (SYNC_REQ) after garbage, answers with SYNC_ANS in exactly the bytes the host's
+    xinka.frames makes, and answers the retried request from its cache."""
+    body = b"hi" + bytes(range(256)) * 3
+    req = frames.encode(9, b"hi", frames.SYNC_REQ)
+    script = ("import serial_link, binascii, sys\n"
+              "class S:\n"
+              "    def __init__(self, data):\n"
+              "        self.data, self.out = data, bytearray()\n"
+              "    def read(self, n, timeout_ms):\n"
+              "        d, self.data = self.data[:n], self.data[n:]\n"
+              "        return d\n"
+              "    def write(self, b):\n"
+              "        self.out.extend(b)\n"
+              "s = S(binascii.unhexlify(sys.stdin.readline().strip()))\n"
+              "link = serial_link.Link(s)\n"
+              "print(link.serve_one(lambda b: b + bytes(range(256)) * 3, 100),\n"
+              "      link.serve_one(lambda b: b'ran twice', 100),\n"
+              "      link.serve_one(lambda b: b'nothing there', 100), link.dec.garbage)\n"
+              "print(binascii.hexlify(s.out).decode())\n")
+    out = upy(script, path=("lib", "badge"),
+              stdin=(b"\xa5junk" + req + req).hex() + "\n").stdout.split("\n")
+    assert out[0] == "True True False 5"
+    got = bytes.fromhex(out[1])
+    answer = frames.encode(9, body, frames.SYNC_ANS)
+    assert got == answer * 2 and got[:2] == frames.SYNC_ANS
+    dec = frames.Decoder(frames.SYNC_ANS)
+    assert dec.feed(got[:100]) == []
+    assert dec.feed(got[100:]) == [(9, body, frames.crc(answer[2:-4]))] * 2
 
 
 def test_issuance_log_detects_edits_removal_and_foreign_keys(tmp_path):

@@ -15,7 +15,8 @@ import pytest
 
 from hardware.sim import runner
 from host.wire import cbor
-from provisioning import flash, link
+from provisioning import flash
+from xinka import frames
 
 MACHINE = pathlib.Path(__file__).with_name("esp32") / "machine.py"
 CHIP = bytes.fromhex("A4CF12000099")
@@ -66,17 +67,17 @@ def boot(root, requests=(), button=False, timeout=30):
     p = subprocess.Popen([runner.MICROPYTHON, "-X", "heapsize=%d" % runner.HEAP_BYTES, "-c",
                           HARNESS], cwd=root, env=env, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    dec, answers, out = link.Decoder(), [], b""
+    dec, answers, out = frames.Decoder(frames.SYNC_ANS), [], b""
     try:
         for seq, body in enumerate(requests, 1):
-            p.stdin.write(link.encode(seq, cbor.encode(body)))
+            p.stdin.write(frames.encode(seq, cbor.encode(body), frames.SYNC_REQ))
             p.stdin.flush()
             end = time.monotonic() + timeout
             while len(answers) < seq and time.monotonic() < end:
                 if select.select([p.stdout], [], [], 0.1)[0]:
                     data = os.read(p.stdout.fileno(), 4096)
                     out += data
-                    answers += [cbor.decode(b, 4096) for s, b in dec.feed(data) if s == seq]
+                    answers += [cbor.decode(b, 4096) for s, b, _ in dec.feed(data) if s == seq]
         p.stdin.close()                                  # unplugged
         end = time.monotonic() + timeout
         while time.monotonic() < end:

@@ -4,12 +4,15 @@ PKCS#8 PEM with cryptography's BestAvailableEncryption (PBES2: a PBKDF2 key deri
 AES-256-CBC), file mode 0600, written to a temporary file and renamed. A key file that is not
 encrypted is refused, so a key can never be used from clear text by accident.
 """
+import logging
 import os
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .errors import BadPassphrase, ConfigError
+
+log = logging.getLogger(__name__)
 
 MIN_PASSPHRASE = 8
 
@@ -28,6 +31,7 @@ def save(path, key, passphrase):
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    log.info("agency key saved encrypted to %s", path)
 
 
 def create(path, passphrase):
@@ -53,6 +57,7 @@ def load(path, passphrase):
     try:
         key = serialization.load_pem_private_key(pem, (passphrase or "").encode())
     except (ValueError, TypeError) as err:
+        log.warning("agency key %s: wrong passphrase (bad_passphrase)", path)
         raise BadPassphrase(str(path)) from err
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise ConfigError("agency key is not P-256", zh="机构密钥不是 P-256 密钥",

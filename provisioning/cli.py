@@ -4,6 +4,7 @@ A click group of thin commands over functions that take a connected device. `mai
 device=None)` runs it and returns the exit code; tests pass a `device` instead of a port.
 """
 import glob
+import logging
 import os
 import sys
 import tempfile
@@ -21,6 +22,11 @@ from .errors import ConfirmationRequired, FirmwareBuildFailed, ProvisionError
 from .issue import Issuer, Profile
 
 WIPE_WORD = "WIPE"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOGGERS = ("provisioning", "host")        # this tool's modules and the wire library
+
+log = logging.getLogger(__name__)
+_log_setup = []                            # (logger, handler, previous level) while main runs
 
 
 class BatchIncomplete(ProvisionError):
@@ -67,10 +73,38 @@ def _say(step):
               help="机构配置文件 / agency profile (JSON)")
 @click.option("--timeout", default=2.0, show_default=True,
               help="每次应答的等待秒数（重试 2 次）/ seconds to wait for each answer (2 retries)")
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
+              default="WARNING", show_default=True, envvar="PROVISION_LOG_LEVEL",
+              help="日志级别（输出到 stderr）/ log lines to stderr from this level on "
+                   "(INFO: every issuance step)")
 @click.pass_context
-def cli(ctx, port, baud, profile, timeout):
+def cli(ctx, port, baud, profile, timeout, log_level):
     ctx.ensure_object(dict)
     ctx.obj.update(port=port, baud=baud, profile=profile, timeout=timeout)
+    _start_logging(log_level)
+
+
+def _start_logging(level_name):
+    """Log lines of this tool (and of host.wire) to stderr from `level_name` on, until main()
+    returns; they never carry key material, the passphrase or a worker's personal data."""
+    _stop_logging()
+    level = getattr(logging, level_name.upper())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        _log_setup.append((logger, handler, logger.level))
+        logger.addHandler(handler)
+        # a lower level set by whoever embeds this (a test's caplog) stays: the handler filters
+        logger.setLevel(min(level, logger.level) if logger.level else level)
+
+
+def _stop_logging():
+    while _log_setup:
+        logger, handler, previous = _log_setup.pop()
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 @cli.command(help="读取徽章信息 / show what is on the badge (read only).")
@@ -245,6 +279,7 @@ def main(argv=None, device=None):
                  obj={"device": device})
         return 0
     except ProvisionError as err:
+        log.info("provision exits %d: %s", err.exit_code, err.reason)
         click.echo(f"错误 / error [{err.reason}]: {err.message()}", err=True)
         rb = getattr(err, "rollback", None)
         if rb:
@@ -256,6 +291,8 @@ def main(argv=None, device=None):
     except click.ClickException as err:
         err.show()
         return err.exit_code
+    finally:
+        _stop_logging()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Bodies are deterministic CBOR maps (host.wire.cbor); the badge answers {"ok": tr
 {"ok": false, "err": code, "msg": text}, which becomes BadgeLocked for "locked" and
 BadgeRefused otherwise.
 """
+import logging
 from dataclasses import dataclass
 
 from host.wire import cbor
@@ -11,6 +12,8 @@ from host.wire.errors import WireError
 
 from .errors import BadgeLocked, BadgeRefused, LinkCorrupt
 from .link import Link, open_port
+
+log = logging.getLogger(__name__)
 
 KEYGEN_TIMEOUT = 30.0   # a pool refill on an ESP32-C3 takes ~50 ms per nonce
 
@@ -42,6 +45,8 @@ class Device:
         return cls(Link(open_port(port, baud), timeout=timeout, tap=tap), port)
 
     def call(self, op, timeout=None, **args):
+        # the arguments (entropy, the credential) and the answer (keys) are never logged
+        log.debug("badge %s: %s", self.port_name or "-", op)
         answer = self.link.request(cbor.encode({"op": op, **args}), timeout)
         try:
             res = cbor.decode(answer, 4096)
@@ -51,6 +56,7 @@ class Device:
             raise LinkCorrupt(f"answer to {op} is not a result map")
         if res["ok"] is not True:
             code, msg = res.get("err", "?"), res.get("msg", "")
+            log.info("badge %s refused %s: %s", self.port_name or "-", op, code)
             if code == "locked":
                 raise BadgeLocked(msg)
             raise BadgeRefused(code, msg)

@@ -9,6 +9,7 @@ firmware/badge/main_esp32.py as /main.py: at boot it enters provisioning mode on
 (firmware/badge/boot_select.py). Commands are built as lists (tests check them exactly) and run
 one by one with their output shown as progress.
 """
+import logging
 import pathlib
 import posixpath
 import subprocess
@@ -17,6 +18,8 @@ from host import build
 
 from .errors import ToolFailed
 from .harden import _tool
+
+log = logging.getLogger(__name__)
 
 OFFSETS = {"esp32c3": "0x0", "esp32s3": "0x0", "esp32": "0x1000"}
 
@@ -56,9 +59,13 @@ def run_all(cmds, out=print, dry_run=False):
         out(f"[{i}/{len(cmds)}] " + " ".join(c))
         if dry_run:
             continue
+        log.info("flash step %d/%d: %s", i, len(cmds), " ".join(c))
         try:
             p = subprocess.run(c)       # the tool's own progress shows on the terminal
         except OSError as err:
+            log.error("flash step %d/%d failed: tool_failed (%s: %s)", i, len(cmds), c[0], err)
             raise ToolFailed(f"{c[0]}: {err}") from err
         if p.returncode != 0:
+            log.error("flash step %d/%d failed: tool_failed (%s exited %d)", i, len(cmds), c[0],
+                      p.returncode)
             raise ToolFailed(f"{c[0]} exited {p.returncode}")

@@ -16,12 +16,15 @@ virtual mode, `esptool get-security-info` on a real chip, which still answers in
 download mode). Tests run against espefuse's own virtual eFuse controller (--virt).
 """
 import json
+import logging
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 
 from .errors import ConfirmationRequired, ToolFailed
+
+log = logging.getLogger(__name__)
 
 CONFIRM_WORD = "BURN"
 FUSES = {
@@ -57,8 +60,10 @@ class Target:
 
 
 def _run(cmd, capture=True):
+    log.debug("running %s", " ".join(cmd))
     p = subprocess.run(cmd, capture_output=capture, text=True)
     if p.returncode != 0:
+        log.error("harden: tool_failed: %s exited %d", cmd[0], p.returncode)
         raise ToolFailed(f"{' '.join(cmd)} -> {p.returncode}\n{(p.stderr or '')[-800:]}")
     return p.stdout
 
@@ -105,6 +110,8 @@ def harden(target, confirm=None, dry_run=False, out=print):
     if confirm != CONFIRM_WORD:
         raise ConfirmationRequired(f"pass --confirm {CONFIRM_WORD}")
     for c in cmds:
+        log.warning("burning eFuses (irreversible): %s", ", ".join(
+            n for n, _ in todo if n in c))
         _run(c)
         if LAST not in c:
             got = read_fuses(target)
@@ -120,5 +127,6 @@ def harden(target, confirm=None, dry_run=False, out=print):
         info = _run(target.security_info())
         if "Secure Download" not in info and "secure download" not in info.lower():
             raise ToolFailed("read-back: get-security-info does not report secure download")
+    log.info("eFuses burned and read back: %s", ", ".join(n for n, _ in todo))
     out("已烧写并回读确认 / burned and read back: " + ", ".join(n for n, _ in todo))
     return [n for n, _ in todo]

@@ -10,6 +10,7 @@ Appends hold an exclusive lock on the file so two tools on one desk cannot inter
 import fcntl
 import hashlib
 import json
+import logging
 import os
 
 from cryptography.exceptions import InvalidSignature
@@ -21,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (decode_dss_signatur
 from host.wire import keys
 
 from .errors import ProvisionError
+
+log = logging.getLogger(__name__)
 
 GENESIS = "00" * 32
 
@@ -61,6 +64,8 @@ def append(path, key, record):
         f.write(data + b"\n")
         f.flush()
         os.fsync(f.fileno())
+        log.debug("issuance log %s: line %d (%s) appended", path, n + 1,
+                  record.get("event", "?") if isinstance(record, dict) else "?")
         return data
 
 

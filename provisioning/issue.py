@@ -19,6 +19,7 @@ once it is locked.
 """
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -34,8 +35,12 @@ from .errors import (AgencyKeyExpired, AgencyKeyUntrusted, BadgeLocked, ConfigEr
                      ProvisionError, SelfTestFailed, VerifierError)
 from .registry import Registry
 
+log = logging.getLogger(__name__)
+
 YEAR = 365 * 86400
 SELFTEST_TERMINAL = "PROVISION"
+# the log's names of the steps `say` announces
+STEP_NAMES = {"allocate": "reservation", "sign": "credential"}
 
 
 @dataclass
@@ -130,6 +135,8 @@ class Issuer:
             raise AgencyKeyExpired(f"{profile.agency_id}: valid "
                                    f"{_day(entry[0].nbf)} .. {_day(entry[0].exp)}") from err
         registry = registry or Registry(profile.verifier, profile.agency_id, profile.api_key)
+        log.info("issuer ready: agency %s, key kid %s, trust list seq %d, verifier %s",
+                 profile.agency_id, keys.kid(key).hex(), trust.seq, profile.verifier)
         return cls(profile, key, trust, registry, now_fn)
 
     def log(self, record):
@@ -138,29 +145,47 @@ class Issuer:
     def issue(self, device, worker_ref, say=lambda step: None):
         """Issue one badge on `device`; returns Result. ProvisionError on any failure."""
         t0 = time.monotonic()
-        say("identify")
-        info = device.identify()
-        if info.state == "locked":
-            raise BadgeLocked(f"badge {info.serial}")
-        previous = [b["id"] for b in self.registry.live_badges(info.serial)]
-        say("keygen")
-        pub_point = device.keygen(os.urandom(32))
-        pub = keys.public_key_from_point(pub_point)
-        kid = keys.kid(pub)
-        say("allocate")
-        idx, uri = self.registry.allocate(kid, info.serial)
-        stage = {"sent": False, "badge_id": None, "previous": previous}
+        where = {"step": None, "badge": "?"}
+
+        def step(name, detail=""):
+            where["step"] = STEP_NAMES.get(name, name)
+            log.info("issuance step %s: badge %s%s", where["step"], where["badge"], detail)
+            say(name)
+
         try:
-            return self._finish(device, info, pub, kid, idx, uri, worker_ref, stage, say, t0)
-        except Exception as err:  # any failure, ours or a bug: roll back, then re-raise
-            self._rollback(device, info, kid, idx, worker_ref, stage, err)
+            step("identify")
+            info = device.identify()
+            where["badge"] = info.serial
+            if info.state == "locked":
+                raise BadgeLocked(f"badge {info.serial}")
+            previous = [b["id"] for b in self.registry.live_badges(info.serial)]
+            step("keygen", f", firmware {info.firmware}, {len(previous)} live registrations")
+            pub_point = device.keygen(os.urandom(32))
+            pub = keys.public_key_from_point(pub_point)
+            kid = keys.kid(pub)
+            step("allocate", f", key kid {kid.hex()}")
+            idx, uri = self.registry.allocate(kid, info.serial)
+            stage = {"sent": False, "badge_id": None, "previous": previous}
+            try:
+                return self._finish(device, info, pub, kid, idx, uri, worker_ref, stage, step,
+                                    t0)
+            except Exception as err:  # any failure, ours or a bug: roll back, then re-raise
+                self._rollback(device, info, kid, idx, worker_ref, stage, err)
+                raise
+        except ProvisionError as err:
+            log.error("issuance failed at step %s: badge %s: %s (%s)", where["step"],
+                      where["badge"], err.reason, err.detail or err.en)
+            raise
+        except Exception:
+            log.exception("issuance failed at step %s: badge %s: internal error", where["step"],
+                          where["badge"])
             raise
 
     def _finish(self, device, info, pub, kid, idx, uri, worker_ref, stage, say, t0):
         now = self.now()
         agency = self.trust.agency(self.profile.agency_id)
         exp = min(now + self.profile.validity_days * 86400, agency.exp)
-        say("sign")
+        say("sign", f", status index {idx}, valid until {_day(exp)}")
         cred = wire.issue(self.key, self.profile.agency_id, worker_ref, pub,
                           wire.ueid_from_mac(info.chip), idx, uri, now, now, exp)
         say("install")
@@ -176,7 +201,8 @@ class Issuer:
             raise SelfTestFailed(str(err)) from err
         if tap.nonce != nonce or tap.badge_kid != kid or tap.terminal_id != SELFTEST_TERMINAL:
             raise SelfTestFailed("token not bound to this challenge")
-        say("register")
+        say("register", f", replacing registration {stage['previous'][-1]}"
+            if stage["previous"] else "")
         replaces, older = (stage["previous"][-1], stage["previous"][:-1]) \
             if stage["previous"] else (None, [])
         reg = self.registry.register(cred, kid, info.serial, idx, worker_ref, replaces,
@@ -184,7 +210,7 @@ class Issuer:
         stage["badge_id"] = reg.get("id")
         for old in older:
             self.registry.revoke(old, f"superseded by badge {stage['badge_id']} / 已被新徽章取代")
-        say("lock")
+        say("lock", f", registered as badge {stage['badge_id']}")
         device.lock()
         after = device.identify()
         if after.state != "locked" or after.kid != kid:
@@ -193,6 +219,9 @@ class Issuer:
         say("activate")
         act = self.registry.activate(stage["badge_id"], "issued and locked / 发卡完成")
         reg = dict(reg, state=act.get("state", "active"))
+        log.info("issued: badge %s, kid %s, status index %d, registration %s (%s) in %.2f s",
+                 info.serial, kid.hex(), idx, stage["badge_id"], reg["state"],
+                 time.monotonic() - t0)
         self.log({"event": "issued", "at": now, "serial": info.serial, "kid": kid.hex(),
                   "status_idx": idx, "worker_ref": worker_ref, "badge_id": stage["badge_id"],
                   "replaced": stage["previous"], "credential_sha256": hashlib.sha256(cred).hexdigest()})
@@ -223,6 +252,8 @@ class Issuer:
                 notes.append("badge wiped")
             except ProvisionError as e2:
                 notes.append(f"wipe failed: {e2.reason}")
+        for note in notes:
+            log.warning("rollback: badge %s, status index %d: %s", info.serial, idx, note)
         self.log({"event": "aborted", "at": self.now(), "serial": info.serial, "kid": kid.hex(),
                   "status_idx": idx, "worker_ref": worker_ref, "reason": reason,
                   "rollback": notes})

@@ -31,11 +31,14 @@ Endpoints (JSON bodies, `Authorization: Bearer <agency API key>`; errors are
 """
 import base64
 import json
+import logging
 import urllib.error
 import urllib.parse
 import urllib.request
 
 from .errors import VerifierError
+
+log = logging.getLogger(__name__)
 
 TIMEOUT = 10
 
@@ -61,6 +64,7 @@ class Registry:
         req = urllib.request.Request(url, method=method, data=data,
                                      headers={"Content-Type": "application/json",
                                               "Authorization": f"Bearer {self.api_key}"})
+        log.debug("verifier: %s %s", method, url)      # the API key is in a header, not here
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 return json.loads(resp.read() or b"{}")
@@ -72,8 +76,11 @@ class Registry:
                 detail = f"{err.code} {info.get('reason', '')}: {info.get('message', '')}"
             except (ValueError, OSError):
                 info, detail = {}, f"{err.code}"
+            log.info("verifier refused %s %s: HTTP %d %s", method, url, err.code,
+                        info.get("reason", ""))
             raise _refused(f"{method} {url}: {detail}", err.code, info) from err
         except (urllib.error.URLError, OSError, ValueError) as err:
+            log.info("verifier unreachable: %s %s: %s", method, url, err)
             raise _refused(f"{method} {url}: {err}", None, {}) from err
 
     def allocate(self, kid, serial):

@@ -1,5 +1,6 @@
 """The per-app state bundle: database, trust store, rate limiter, metrics and clock,
 registered as `app.extensions["xinka"]`."""
+import logging
 import time
 
 from .db import Database
@@ -9,6 +10,7 @@ from .services.ratelimit import RateLimiter
 from .services.trust import TrustStore
 from .services.verification import Policy
 
+log = logging.getLogger(__name__)
 
 class Xinka:
     def init_app(self, app):
@@ -24,6 +26,8 @@ class Xinka:
         self.policy = Policy(cfg["STALE_POLICY"], cfg["STATUS_MAX_AGE_S"])
         self.last_ingest_lag = None
         app.extensions["xinka"] = self
+        log.debug("extension ready: %s database, lists refreshed every %s s", self.db.dialect,
+                  cfg["STATUS_REFRESH_S"])
         return self
 
     def now(self):

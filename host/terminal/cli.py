@@ -5,6 +5,7 @@ A thin click command over DeskTerminal; `main(argv=None, device=None)` lets a te
 ContactlessFrontend it opened itself. Works with every reader nfcpy opens (`usb`,
 `usb:054c:06c1`, `tty:USB0:pn532`, ...) and with `udp:` simulated badges.
 """
+import logging
 import os
 import pathlib
 import sys
@@ -22,6 +23,11 @@ from .http import Client, Offline
 from .journal import Journal
 from .lists import Lists
 from .sync import Syncer
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOGGERS = ("host",)                  # the terminal's modules and the wire library
+log = logging.getLogger(__name__)
+_log_setup = []                      # (logger, handler, previous level) while main runs
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,11 +55,19 @@ from .sync import Syncer
               "the lists until nothing is pending (or --sync-wait-s passed), then exit")
 @click.option("--batch", default=100, show_default=True, help="check-ins per upload")
 @click.option("--no-colour", is_flag=True)
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
+              default="INFO", show_default=True, envvar="XINKA_TERMINAL_LOG_LEVEL",
+              help="log lines (check-ins, uploads, sync failures) to stderr from this level on")
 @click.pass_context
 def command(ctx, device, verifier_url, token, terminal_id, agency_id, authority_key, data_dir,
             trust_file, taps, cooldown_s, unknown_policy, start_time, hold_s, sync_wait_s,
-            sync_only, batch, no_colour):
+            sync_only, batch, no_colour, log_level):
     """Desk check-in terminal / 前台打卡终端."""
+    _start_logging(log_level)
+    log.info("terminal %s (agency %s) starting: verifier %s, data %s, device %s, cool-down "
+             "%d s, unknown status: %s%s", terminal_id, agency_id, verifier_url, data_dir,
+             "none (sync only)" if sync_only else device, cooldown_s, unknown_policy,
+             f", clock starts at {start_time}" if start_time is not None else "")
     out = ctx.obj["out"]
     colour = not no_colour and out.isatty()
     clock = Clock(start_time)
@@ -88,6 +102,7 @@ def command(ctx, device, verifier_url, token, terminal_id, agency_id, authority_
             except NoBadge:
                 break
             except TerminalError as err:
+                log.info("tap not completed: %s", err)
                 print(render_error(err, colour), file=out, flush=True)
                 continue
             done += 1
@@ -138,6 +153,29 @@ def load_authority_key(value):
         raise click.BadParameter(f"authority key: {err} / 根公钥无效") from err
 
 
+def _start_logging(level_name):
+    """Log lines of the terminal (and of host.wire) to stderr from `level_name` on, until
+    main() returns. No line carries the terminal token."""
+    _stop_logging()
+    level = getattr(logging, level_name.upper())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        _log_setup.append((logger, handler, logger.level))
+        logger.addHandler(handler)
+        # a lower level set by whoever embeds this (a test's caplog) stays: the handler filters
+        logger.setLevel(min(level, logger.level) if logger.level else level)
+
+
+def _stop_logging():
+    while _log_setup:
+        logger, handler, previous = _log_setup.pop()
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
 def main(argv=None, device=None, out=None):
     """Exit code; `device`: an open ContactlessFrontend to use instead of --device."""
     try:
@@ -149,3 +187,5 @@ def main(argv=None, device=None, out=None):
     except (Offline, TerminalError) as err:
         print(err, file=sys.stderr)
         return 1
+    finally:
+        _stop_logging()

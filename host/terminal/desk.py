@@ -4,6 +4,7 @@
 loop (cli.py) calls it again and again. The journal row is committed before the verdict is
 returned, so an accepted check-in on the screen is always on disk.
 """
+import logging
 import os
 import time
 from types import SimpleNamespace
@@ -12,6 +13,8 @@ from host import wire
 
 from . import checks, link
 from .errors import TerminalError
+
+log = logging.getLogger(__name__)
 
 ANSI = {"green": "\033[1;97;42m", "yellow": "\033[1;30;43m", "red": "\033[1;97;41m"}
 RESET = "\033[0m"
@@ -49,10 +52,17 @@ class DeskTerminal:
                               status=self.lists.status, recent=self.journal.last_accepted,
                               cooldown_s=self.cooldown_s, unknown_policy=self.unknown_policy)
         v = checks.check(response, challenge, ctx)
-        if v.tap is not None and v.code not in ("replayed", "wrong_terminal"):
+        journaled = v.tap is not None and v.code not in ("replayed", "wrong_terminal")
+        if journaled:
             self.journal.record(v.tap, v.code, self.terminal_id, challenge[1])
             if v.accepted and self.on_journal:
                 self.on_journal()
+        who = (f"badge {v.tap.credential.serial} ctr {v.tap.counter}" if v.tap is not None
+               else "unverified badge")
+        (log.info if v.accepted else log.warning)(
+            "check-in %s (%s): %s%s%s", v.code, v.colour, who,
+            f", list seq {v.list_seq}" if v.list_seq is not None else "",
+            "" if journaled else ", not journaled")
         return v
 
     def tap(self, clf, terminate=lambda: False):

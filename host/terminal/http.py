@@ -1,10 +1,13 @@
 """The little HTTP the terminal needs (stdlib urllib): GET bytes and POST JSON with a bearer
 token and a timeout; every failure is an `Offline` carrying what went wrong."""
 import json
+import logging
 import urllib.error
 import urllib.request
 
 from .errors import TerminalError
+
+log = logging.getLogger(__name__)
 
 
 class Offline(TerminalError):
@@ -23,12 +26,14 @@ class Client:
 
     def _open(self, req):
         if self.token:
-            req.add_header("Authorization", f"Bearer {self.token}")
+            req.add_header("Authorization", f"Bearer {self.token}")     # never logged
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as r:
+                log.debug("%s %s -> %d", req.get_method(), req.full_url, r.status)
                 return r.status, r.read(), dict(r.headers)
         except urllib.error.HTTPError as err:
             body = err.read()
+            log.debug("%s %s -> %d", req.get_method(), req.full_url, err.code)
             return err.code, body, dict(err.headers or {})
         except (urllib.error.URLError, OSError, ValueError) as err:
             raise Offline(f"verifier unreachable: {err} / 无法连接核验服务") from err

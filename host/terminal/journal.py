@@ -5,6 +5,7 @@ loses a check-in. Rows to upload are `pending` until the verifier answered `acce
 the upload and the mark only makes the next batch send them again, which the verifier answers
 `duplicate` (same token bytes): idempotent.
 """
+import logging
 import sqlite3
 import threading
 
@@ -30,6 +31,7 @@ CREATE INDEX IF NOT EXISTS checkins_badge ON checkins(badge_kid, seen_at);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
 """
 UPLOAD = ("accepted", "status_unknown")
+log = logging.getLogger(__name__)
 
 
 class Journal:
@@ -43,6 +45,7 @@ class Journal:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA busy_timeout=5000")
             self.db.executescript(SCHEMA)
+        log.debug("journal %s open", path)
 
     def close(self):
         with self.lock:
@@ -57,7 +60,8 @@ class Journal:
                 " worker_ref, counter, verdict, state) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (tap.token, tap.credential.raw, terminal_id, seen_at, tap.nonce.hex(),
                  tap.badge_kid.hex(), tap.credential.sub, str(tap.counter), verdict, state))
-            return cur.lastrowid
+        log.debug("journal row %s: %s, %s", cur.lastrowid, verdict, state)
+        return cur.lastrowid
 
     def last_accepted(self, badge_kid, since):
         """seen_at of this badge's newest accepted check-in (uploaded or not) after `since`, or None."""
@@ -87,6 +91,7 @@ class Journal:
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
+                log.exception("journal: marking %d rows failed, rolled back", len(results))
                 raise
 
     def counts(self):

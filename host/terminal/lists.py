@@ -10,6 +10,7 @@ Policy when the status cannot be read (no list, bad manifest signature, chunk ha
 list past exp): the status is "unknown"; what the check-in does with that is the caller's
 policy (host/terminal/checks.py).
 """
+import logging
 import os
 import pathlib
 
@@ -19,6 +20,7 @@ from host.wire import compact
 from .http import Offline
 
 MAX_DELTA_CHANGES = 20000       # beyond this, fetch the whole list again
+log = logging.getLogger(__name__)
 
 
 def _atomic_write(path, data):
@@ -55,10 +57,12 @@ class Lists:
             trust = wire.TrustList.load(data, self.authority_key, self.clock())
         except wire.WireError as err:
             self.problems["trust"] = f"trust list refused ({err}) / 信任列表无效"
+            log.warning("trust list refused: %s", err)
             return None
         if self.trust is None or trust.seq >= self.trust.seq:
             if self.trust is None or trust.seq > self.trust.seq or not path.exists():
                 _atomic_write(path, bytes(data))
+                log.info("trust list seq %d in force: %d agencies", trust.seq, len(trust))
             self.trust = trust
             self._compact.clear()
         self.problems.pop("trust", None)
@@ -99,12 +103,15 @@ class Lists:
                                                   self._verifier(agency_id)))
                 except compact.CompactError as err:
                     self.problems[agency_id] = f"delta ignored ({err})"
+                    log.warning("compact list %s: delta ignored (%s)", agency_id, err)
             for k in range(len(m)):                 # a desk PC checks every chunk at load
                 m.check(k, lst.buf, lst.source.read_into(m, k, lst.buf))
         except (compact.CompactError, OSError) as err:
             self._corrupt.add(agency_id)
             self.problems[agency_id] = (f"compact status list refused ({err}) / "
                                         "状态列表无效，状态未知")
+            log.warning("compact list %s refused: %s; statuses unknown until it is fetched "
+                        "again", agency_id, err)
             return None
         self._compact[agency_id] = lst
         return lst
@@ -128,6 +135,7 @@ class Lists:
             self._corrupt.add(agency_id)
             self.problems[agency_id] = (f"compact status list corrupt ({err}); will refetch / "
                                         "状态列表损坏，将重新下载")
+            log.warning("compact list %s corrupt: %s; will fetch it again", agency_id, err)
             return None, lst.seq, age, self.problems[agency_id]
         return compact.codec.NAMES[s], lst.seq, age, ""
 
@@ -145,6 +153,7 @@ class Lists:
                 notes.append(self._refresh_compact(client, a))
             except compact.CompactError as err:
                 self.problems[a] = f"download refused ({err}) / 下载的状态列表无效"
+                log.warning("compact list %s: download refused (%s)", a, err)
                 notes.append(self.problems[a])
         return notes
 

@@ -8,11 +8,14 @@ errors, 5xx, 401/429 and unreadable answers leave the rows pending and back off:
 1, 2, 4, ... up to `max_backoff_s` seconds, with jitter.
 """
 import base64
+import logging
 import random
 import threading
 import time
 
 from .http import Offline
+
+log = logging.getLogger(__name__)
 
 
 def b64(data):
@@ -33,9 +36,18 @@ def sync_once(journal, client, now, batch=100):
         reason = body.get("reason") if isinstance(body, dict) else None
         raise Offline(f"upload: HTTP {status} {reason or ''} / 上传失败", status)
     marks = []
+    counts = {}
     for (rid, *_), r in zip(rows, body["results"]):
         marks.append((rid, r.get("result"), r.get("reason")))
+        counts[r.get("result")] = counts.get(r.get("result"), 0) + 1
+        if r.get("result") not in ("accepted", "duplicate"):
+            log.warning("check-in %s rejected by the verifier: %s", rid, r.get("reason"))
+        if r.get("clone_signal"):
+            log.warning("check-in %s: the verifier recorded clone evidence", rid)
     journal.mark(marks, now)
+    log.info("uploaded %d check-ins: %d accepted, %d duplicate, %d rejected", len(marks),
+             counts.get("accepted", 0), counts.get("duplicate", 0),
+             len(marks) - counts.get("accepted", 0) - counts.get("duplicate", 0))
     return len(marks)
 
 
@@ -54,6 +66,7 @@ class Syncer:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = None
+        self._failures = 0
 
     def start(self):
         self._thread = threading.Thread(target=self.run, name="xinka-sync", daemon=True)
@@ -76,7 +89,8 @@ class Syncer:
         mono = time.monotonic()
         if self.lists is not None and (self._lists_at is None or
                                        mono - self._lists_at >= self.lists_every_s):
-            self.lists.refresh(self.client, self.agencies)
+            for note in self.lists.refresh(self.client, self.agencies):
+                log.info("lists: %s", note)
             self._lists_at = mono
         while True:
             n = sync_once(self.journal, self.client, self.clock(), self.batch)
@@ -91,15 +105,25 @@ class Syncer:
         while not self._stop.is_set():
             try:
                 self.step()
+                if self._failures:
+                    log.info("sync works again after %d failed attempts", self._failures)
+                self._failures = 0
                 backoff = 1.0
                 wait = self.idle_s
             except Offline as err:
-                self.last_error = str(err)
+                # expected (network, verifier down): the reason, no traceback; once per
+                # change of reason, then quietly while it lasts
                 wait = backoff * (0.5 + random.random())
+                (log.warning if str(err) != self.last_error else log.debug)(
+                    "sync failed: %s; retrying in %.1f s", err, wait)
+                self.last_error = str(err)
+                self._failures += 1
                 backoff = min(self.max_backoff_s, backoff * 2)
             except Exception as err:            # noqa: BLE001 - keep syncing, show why
-                self.last_error = f"{type(err).__name__}: {err}"
                 wait = backoff
+                log.exception("sync failed unexpectedly; retrying in %.1f s", wait)
+                self.last_error = f"{type(err).__name__}: {err}"
+                self._failures += 1
                 backoff = min(self.max_backoff_s, backoff * 2)
             self._wake.wait(wait)
             self._wake.clear()

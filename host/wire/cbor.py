@@ -18,14 +18,20 @@ for this wire format the cbor2 encoding *is* the RFC 8949 encoding. A new map mi
 The `head`/`bstr`/`tstr`/`uint` helpers build encodings by concatenation; the hot paths (the
 Sig_structure, the tap token) use them instead of cbor2.
 """
+from __future__ import annotations
+
 import io
+from typing import Any
 
 import cbor2
 
 from .errors import Malformed, Oversized
 
 __all__ = ["decode", "encode", "item_length", "as_bytes", "head", "bstr", "tstr", "uint",
-           "MAX_DEPTH"]
+           "MAX_DEPTH", "BytesLike"]
+
+# what the parse functions of host.wire take as input (anything else is `malformed`)
+BytesLike = bytes | bytearray | memoryview
 
 MAX_DEPTH = 16          # our deepest structure (trust list) nests 5 levels
 _INT_MIN = -(1 << 64)   # CBOR major types 0 and 1 hold -2**64 .. 2**64-1; beyond is a bignum tag
@@ -33,7 +39,7 @@ _INT_END = 1 << 64
 _SMALL = [bytes((b,)) for b in range(256)]
 
 
-def as_bytes(data):
+def as_bytes(data: object) -> bytes:
     """`data` as bytes; anything not bytes-like is malformed."""
     if type(data) is bytes:
         return data
@@ -42,7 +48,7 @@ def as_bytes(data):
     raise Malformed(f"expected bytes, got {type(data).__name__}")
 
 
-def head(major, n):
+def head(major: int, n: int) -> bytes:
     """The initial byte(s) of an item of major type `major` (0x00, 0x20, ...) and argument n."""
     if n < 24:
         return _SMALL[major | n]
@@ -55,23 +61,23 @@ def head(major, n):
     return _SMALL[major | 27] + n.to_bytes(8, "big")
 
 
-def bstr(b):
+def bstr(b: bytes) -> bytes:
     """Deterministic encoding of a byte string."""
     return head(0x40, len(b)) + b
 
 
-def tstr(s):
+def tstr(s: str) -> bytes:
     """Deterministic encoding of a text string."""
     b = s.encode()
     return head(0x60, len(b)) + b
 
 
-def uint(n):
+def uint(n: int) -> bytes:
     """Deterministic encoding of an integer 0 <= n < 2**64."""
     return head(0x00, n)
 
 
-def _key(k):
+def _key(k: Any) -> bytes:
     """Encoding of a map key (int, text or bytes only)."""
     t = type(k)
     if t is int:
@@ -83,7 +89,7 @@ def _key(k):
     raise Malformed(f"map key of type {t.__name__}")
 
 
-def _int(v):
+def _int(v: int) -> bytes:
     if 0 <= v < _INT_END:
         return head(0x00, v)
     if _INT_MIN <= v < 0:
@@ -91,7 +97,7 @@ def _int(v):
     raise Malformed("integer outside the 64-bit range (bignum tag)")
 
 
-def _canonical(value, out, depth):
+def _canonical(value: Any, out: list[bytes], depth: int) -> None:
     """Append the deterministic encoding of `value` to `out`; Malformed for any type the wire
     format does not allow, and for maps whose keys are not in cbor2's canonical order (shorter
     encoded key first, then bytewise) or repeat. The same bytes as
@@ -140,7 +146,7 @@ def _canonical(value, out, depth):
         raise Malformed(f"{t.__name__} not allowed")
 
 
-def _decode_prefix(data):
+def _decode_prefix(data: bytes) -> tuple[Any, int]:
     """(value, length) of the first item in `data`, not yet checked for strictness."""
     if not data:
         raise Malformed("empty input")
@@ -152,7 +158,7 @@ def _decode_prefix(data):
     return value, fp.tell()
 
 
-def _strict_bytes(value, tag18):
+def _strict_bytes(value: object, tag18: bool) -> bytes:
     out = []
     try:
         if tag18 and type(value) is cbor2.CBORTag and value.tag == 18:
@@ -165,7 +171,7 @@ def _strict_bytes(value, tag18):
     return b"".join(out)
 
 
-def decode(data, limit, *, tag18=False):
+def decode(data: BytesLike, limit: int, *, tag18: bool = False) -> Any:
     """Decode exactly one strict item from `data` (at most `limit` bytes).
 
     With `tag18`, the outermost item may be tag 18 (returned as a `cbor2.CBORTag`); no other
@@ -189,12 +195,12 @@ def decode(data, limit, *, tag18=False):
     return value
 
 
-def item_length(data):
+def item_length(data: BytesLike) -> int:
     """Length in bytes of the first item of a CBOR sequence (RFC 8742); not checked strictly."""
     return _decode_prefix(as_bytes(data))[1]
 
 
-def encode(value):
+def encode(value: object) -> bytes:
     """Deterministic encoding of `value` (a tag-18 `CBORTag` allowed at the top); Malformed
     if `value` holds anything the wire format does not allow (floats, other tags, ...)."""
     try:

@@ -5,7 +5,14 @@ RFC 9711 §4.2.1; `status`, `status_list`, `ttl` from the IETF Token Status List
 own claims use the private range below -65536 (RFC 8392 §4, "private use"). See the tables in
 `docs/protocol.md`.
 """
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Mapping
+from typing import Any, TypeVar
+
 from .errors import Expired, Malformed, NotYetValid
+
+T = TypeVar("T")
 
 # registered claims
 ISS, SUB, AUD, EXP, NBF, IAT, CNF, NONCE = 1, 2, 3, 4, 5, 6, 8, 10
@@ -32,7 +39,7 @@ NDEF_LIMIT = 888
 LEEWAY = 300            # seconds, for every nbf / exp / iat check on the verifier
 
 
-def need(claims, key, typ, what):
+def need(claims: Mapping[Any, Any], key: object, typ: type[T], what: str) -> T:
     """claims[key], which must be present and of exactly type `typ` (bool is not int)."""
     value = claims.get(key)
     if type(value) is not typ:
@@ -42,7 +49,7 @@ def need(claims, key, typ, what):
     return value
 
 
-def need_uint(claims, key, what):
+def need_uint(claims: Mapping[Any, Any], key: object, what: str) -> int:
     """claims[key] as an unsigned integer."""
     value = need(claims, key, int, what)
     if value < 0:
@@ -50,14 +57,14 @@ def need_uint(claims, key, what):
     return value
 
 
-def only_keys(mapping, allowed, what):
+def only_keys(mapping: Iterable[object], allowed: Container[object], what: str) -> None:
     """Refuse a map with keys outside `allowed` (the CDDL maps of the spec are closed)."""
     for key in mapping:
         if key not in allowed or type(key) is bool:
             raise Malformed(f"unexpected key {key!r} in {what}")
 
 
-def check_window(now, nbf, exp, what, leeway=LEEWAY):
+def check_window(now: int, nbf: int | None, exp: int, what: str, leeway: int = LEEWAY) -> None:
     """Refuse `now` outside nbf .. exp, with `leeway` seconds either side (nbf may be None)."""
     if nbf is not None and now + leeway < nbf:
         raise NotYetValid(f"{what} not valid before {nbf} (now {now})")

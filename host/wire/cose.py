@@ -16,7 +16,9 @@ concatenation with the protected bytes exactly as received. Signatures are 64 by
 (RFC 9053 §2.1), turned into DER for `cryptography` by a small encoder here (X.690 §8.3).
 Signing uses RFC 6979 deterministic nonces where OpenSSL offers them, so vectors reproduce.
 """
-from typing import NamedTuple
+from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -25,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from . import keys
-from .cbor import as_bytes, bstr, decode, tstr
+from .cbor import BytesLike, as_bytes, bstr, decode, tstr
 from .claims import only_keys
 from .errors import BadSignature, Malformed, Oversized, WrongAlg
 
@@ -53,30 +55,30 @@ class Sign1(NamedTuple):
     """A parsed, not yet verified COSE_Sign1."""
 
     protected_bytes: bytes
-    protected: dict
+    protected: dict[int, Any]
     kid: bytes
     payload_bytes: bytes
     signature: bytes
 
-    def sig_structure(self):
+    def sig_structure(self) -> bytes:
         return sig_structure(self.protected_bytes, self.payload_bytes)
 
 
-def protected_header(typ=None):
+def protected_header(typ: str | None = None) -> bytes:
     """Protected header bytes: `{1: -7}`, or `{1: -7, 16: typ}`."""
     if typ is None:
         return PROTECTED_ES256
     return b"\xa2\x01\x26\x10" + tstr(typ)
 
 
-def sig_structure(protected, payload):
+def sig_structure(protected: bytes, payload: bytes) -> bytes:
     """The bytes an ES256 COSE_Sign1 signs (RFC 9052 §4.4), external_aad empty."""
     if protected == PROTECTED_ES256:
         return _SIG1_ES256 + bstr(payload)
     return _SIG1 + bstr(protected) + b"\x40" + bstr(payload)
 
 
-def _der(sig):
+def _der(sig: bytes) -> bytes:
     """DER ECDSA-Sig-Value of 64 bytes r||s (X.690 §8.3: minimal two's-complement INTEGERs)."""
     r = sig[:32].lstrip(b"\0")
     s = sig[32:].lstrip(b"\0")
@@ -88,7 +90,8 @@ def _der(sig):
                      b"\x02", _SMALL[len(s)], s))
 
 
-def sign1(private_key, payload, protected=PROTECTED_ES256, kid=None):
+def sign1(private_key: keys.PrivateKey, payload: bytes, protected: bytes = PROTECTED_ES256,
+          kid: bytes | None = None) -> bytes:
     """A tagged COSE_Sign1 over `payload` (bytes), signed ES256 by `private_key`."""
     if kid is None:
         kid = keys.kid(private_key)
@@ -100,7 +103,7 @@ def sign1(private_key, payload, protected=PROTECTED_ES256, kid=None):
                      _SIG_HEAD, r.to_bytes(32, "big"), s.to_bytes(32, "big")))
 
 
-def _decode_protected(p, limit):
+def _decode_protected(p: bytes, limit: int) -> dict[int, Any]:
     m = decode(p, limit)
     if type(m) is not dict:
         raise Malformed("protected header is not a map")
@@ -115,7 +118,7 @@ def _decode_protected(p, limit):
     return m
 
 
-def _fast_es256(data):
+def _fast_es256(data: bytes) -> Sign1 | None:
     """The Sign1 if `data` is exactly 18([h'A10126', {4: kid}, payload, sig64]) in
     deterministic encoding, else None (and the general path decides). Byte-for-byte the
     shape the general path would accept and re-encode; the tests check the two agree."""
@@ -142,7 +145,7 @@ def _fast_es256(data):
     return Sign1(PROTECTED_ES256, {HDR_ALG: ALG_ES256}, data[9:17], data[i:j], data[j + 2:])
 
 
-def parse_sign1(data, limit):
+def parse_sign1(data: BytesLike, limit: int) -> Sign1:
     """Parse a tagged COSE_Sign1 strictly; the signature is not checked (see `verify`)."""
     if type(data) is not bytes:
         data = as_bytes(data)
@@ -179,7 +182,7 @@ def parse_sign1(data, limit):
     return Sign1(p, protected, kid, payload, sig)
 
 
-def verify(msg, public_key):
+def verify(msg: Sign1, public_key: keys.PublicKey) -> None:
     """Check `msg`'s signature with `public_key`; BadSignature if it does not verify."""
     sig = msg.signature
     if len(sig) != 64:

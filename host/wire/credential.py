@@ -13,13 +13,20 @@ A verifier sees the same credential at every tap of the same badge, so `Credenti
 verified credentials by their bytes and re-checks only the cheap parts (trust list membership,
 validity windows) on a hit.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import cbor, keys
 from .claims import (CNF, CNF_COSE_KEY, CREDENTIAL_LIMIT, EXP, IAT, ISS, LEEWAY, NBF, STATUS,
                      SUB, UEID, check_window, need, need_uint, only_keys)
-from .cose import PROTECTED_ES256, parse_sign1, sign1, verify
+from .cose import PROTECTED_ES256, Sign1, parse_sign1, sign1, verify
 from .errors import Malformed, UnknownKey, UntrustedIssuer
+
+if TYPE_CHECKING:
+    from .cbor import BytesLike
+    from .trust import Agency, TrustList
 
 __all__ = ["Credential", "CredentialCache", "issue", "ueid_from_mac"]
 
@@ -27,15 +34,16 @@ _CLAIM_KEYS = (ISS, SUB, EXP, NBF, IAT, CNF, UEID, STATUS)
 UEID_TYPE_MAC = 0x02    # EAT ueid type 0x02: IEEE EUI-48
 
 
-def ueid_from_mac(mac):
+def ueid_from_mac(mac: bytes | bytearray) -> bytes:
     """The 7-byte ueid of a badge from its 6-byte MAC."""
     if len(mac) != 6:
         raise ValueError("a MAC is 6 bytes")
     return bytes((UEID_TYPE_MAC,)) + bytes(mac)
 
 
-def issue(agency_key, agency_id, worker_ref, badge_public_key, ueid, status_idx, status_uri,
-          iat, nbf, exp):
+def issue(agency_key: keys.PrivateKey, agency_id: str, worker_ref: str,
+          badge_public_key: keys.AnyKey, ueid: bytes | bytearray, status_idx: int,
+          status_uri: str, iat: int, nbf: int, exp: int) -> bytes:
     """A credential for a badge, signed by `agency_key`, as bytes."""
     ueid = bytes(ueid)
     if len(ueid) != 7 or ueid[0] != UEID_TYPE_MAC:
@@ -58,7 +66,7 @@ class Credential:
     exp: int
     nbf: int
     iat: int
-    badge_public_key: object = field(repr=False)
+    badge_public_key: keys.PublicKey = field(repr=False)
     badge_kid: bytes
     ueid: bytes
     status_idx: int
@@ -68,17 +76,17 @@ class Credential:
     verified: bool = False
 
     @property
-    def serial(self):
+    def serial(self) -> str:
         """The badge serial as printed: the MAC part of the ueid, in hex."""
         return self.ueid[1:].hex().upper()
 
     @classmethod
-    def parse(cls, data):
+    def parse(cls, data: BytesLike) -> Credential:
         """Parse strictly WITHOUT checking the signature or the trust list."""
         return _parse(data)[0]
 
     @classmethod
-    def verify(cls, data, trust_list, now):
+    def verify(cls, data: BytesLike, trust_list: TrustList, now: int) -> Credential:
         """Parse and verify a credential against `trust_list` at time `now`."""
         cred, msg = _parse(data)
         agency, key = _issuer(trust_list, cred.iss, msg.kid)
@@ -88,7 +96,7 @@ class Credential:
         object.__setattr__(cred, "verified", True)     # not yet shared with anyone
         return cred
 
-    def check(self, trust_list, now):
+    def check(self, trust_list: TrustList, now: int) -> Credential:
         """This credential, re-checked against `trust_list` and `now` (signature not redone
         if it was verified); an unverified one is verified from its bytes."""
         if not self.verified:
@@ -100,7 +108,8 @@ class Credential:
         return self
 
 
-def _issuer(trust_list, iss, kid):
+def _issuer(trust_list: TrustList, iss: str,
+            kid: bytes) -> tuple[Agency, keys.PublicKey]:
     agency = trust_list.agency(iss)
     if agency is None:
         raise UntrustedIssuer(f"issuer {iss!r} is not in the trust list")
@@ -112,7 +121,7 @@ def _issuer(trust_list, iss, kid):
     return entry
 
 
-def _parse(data):
+def _parse(data: BytesLike) -> tuple[Credential, Sign1]:
     msg = parse_sign1(data, CREDENTIAL_LIMIT)
     if msg.protected_bytes != PROTECTED_ES256:
         raise Malformed("credential protected header must be exactly {1: -7}")
@@ -144,11 +153,11 @@ class CredentialCache:
     """Verified credentials by their bytes (FIFO, at most `maxsize`); hits are re-checked
     against the trust list and the time but not re-verified."""
 
-    def __init__(self, maxsize=100_000):
+    def __init__(self, maxsize: int = 100_000) -> None:
         self.maxsize = maxsize
-        self._items = {}
+        self._items: dict[bytes, Credential] = {}
 
-    def verify(self, data, trust_list, now):
+    def verify(self, data: BytesLike, trust_list: TrustList, now: int) -> Credential:
         cred = self._items.get(data) if type(data) is bytes else None
         if cred is not None:
             return cred.check(trust_list, now)
@@ -161,5 +170,5 @@ class CredentialCache:
         self._items[cred.raw] = cred
         return cred
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._items)

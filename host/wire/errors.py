@@ -6,6 +6,7 @@ message is for people. Every parse or verify function in `host.wire` raises only
 `WireError`; errors from cbor2, cryptography, zlib or base64 are wrapped with
 `raise ... from err` so the cause stays on the traceback.
 """
+from __future__ import annotations
 
 __all__ = [
     "WireError", "Malformed", "Oversized", "WrongAlg", "BadSignature", "UnknownKey",
@@ -16,14 +17,14 @@ __all__ = [
 class WireError(Exception):
     """A token, credential or list was refused. `reason` is the stable code."""
 
-    reason = "error"
-    default_message = "refused"
+    reason: str = "error"
+    default_message: str = "refused"
 
-    def __init__(self, message=None):
-        self.message = message or self.default_message
+    def __init__(self, message: str | None = None) -> None:
+        self.message: str = message or self.default_message
         super().__init__(self.message)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.reason}: {self.message}"
 
 
@@ -91,6 +92,6 @@ class WrongPurpose(WireError):
 
 
 # reason code -> class, for code that turns codes back into exceptions (tests, API clients)
-REASONS = {cls.reason: cls for cls in (
+REASONS: dict[str, type[WireError]] = {cls.reason: cls for cls in (
     Malformed, Oversized, WrongAlg, BadSignature, UnknownKey, UntrustedIssuer, Expired,
     NotYetValid, WrongPurpose)}

@@ -9,6 +9,8 @@
 - TLV (NFC Forum Type 2 Tag §2.3): `03 <len>` or `03 FF <len16>` from 255 bytes on, the
   message, then the terminator `FE`. Reading skips NULL TLVs and lock/memory control TLVs.
 """
+from __future__ import annotations
+
 import base64
 import re
 
@@ -28,12 +30,12 @@ MAX_B64 = -(-(TOKEN_LIMIT + CREDENTIAL_LIMIT) * 4 // 3)    # 1024 characters
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
-def b64url(data):
+def b64url(data: bytes) -> str:
     """base64url without padding, as str."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _b64url_decode(s):
+def _b64url_decode(s: object) -> bytes:
     if type(s) is not str or not _B64URL.fullmatch(s) or len(s) % 4 == 1:
         raise Malformed("not base64url without padding")
     data = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
@@ -42,19 +44,19 @@ def _b64url_decode(s):
     return data
 
 
-def tap_url(host, token, credential):
+def tap_url(host: str, token: bytes, credential: bytes) -> str:
     """The URL the badge's tag carries: https://<host>/t/<b64url(token || credential)>."""
     return HTTPS + host + TAP_PATH + b64url(token + credential)
 
 
-def decode_tap_b64(s):
+def decode_tap_b64(s: str) -> tuple[bytes, bytes]:
     """(token, credential) from the b64 part of a tap URL."""
     if type(s) is str and len(s) > MAX_B64:
         raise Oversized(f"{len(s)} base64url characters, limit {MAX_B64}")
     return split_sequence(_b64url_decode(s))
 
 
-def parse_tap_url(url):
+def parse_tap_url(url: str) -> tuple[bytes, bytes]:
     """(token, credential) from a whole tap URL; the host is not checked here."""
     if type(url) is not str or not url.startswith(HTTPS):
         raise Malformed("not an https:// URL")
@@ -64,7 +66,7 @@ def parse_tap_url(url):
     return decode_tap_b64(path[len(TAP_PATH) - 1:])
 
 
-def uri_record(url):
+def uri_record(url: str) -> bytes:
     """One NDEF message holding one URI record for an https:// URL."""
     if not url.startswith(HTTPS):
         raise ValueError("the badge's URL is https://")
@@ -75,7 +77,7 @@ def uri_record(url):
             + payload)
 
 
-def parse_uri_record(message):
+def parse_uri_record(message: bytes | bytearray | memoryview) -> str:
     """The https:// URL of an NDEF message of one URI record."""
     if not isinstance(message, (bytes, bytearray, memoryview)):
         raise Malformed("NDEF message must be bytes")
@@ -113,14 +115,14 @@ def parse_uri_record(message):
         raise Malformed("URI is not UTF-8") from err
 
 
-def tlv(message):
+def tlv(message: bytes) -> bytes:
     """The NDEF message TLV followed by the terminator TLV."""
     n = len(message)
     head = bytes((TLV_NDEF, n)) if n < 255 else bytes((TLV_NDEF, 0xFF)) + n.to_bytes(2, "big")
     return head + message + bytes((TLV_TERMINATOR,))
 
 
-def parse_tlv(memory):
+def parse_tlv(memory: bytes | bytearray | memoryview) -> bytes:
     """The NDEF message from Type 2 tag user memory (starting at the first TLV)."""
     if not isinstance(memory, (bytes, bytearray, memoryview)):
         raise Malformed("tag memory must be bytes")
@@ -150,11 +152,11 @@ def parse_tlv(memory):
     raise Malformed("no NDEF message TLV")
 
 
-def tag_data(host, token, credential):
+def tag_data(host: str, token: bytes, credential: bytes) -> bytes:
     """The bytes a badge writes to its tag's user memory."""
     return tlv(uri_record(tap_url(host, token, credential)))
 
 
-def read_tag_url(memory):
+def read_tag_url(memory: bytes | bytearray | memoryview) -> str:
     """The URL on a tag, from its user memory."""
     return parse_uri_record(parse_tlv(memory))

@@ -4,8 +4,12 @@ Keys come from fixed scalars (`keys.from_secret`) and signatures use RFC 6979 no
 `World` built with the same arguments is the same bytes every time: usable as test vectors.
 The times are those of the examples in `docs/protocol.md` (2026-2029).
 """
+from __future__ import annotations
+
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import keys
 from .credential import issue, ueid_from_mac
@@ -21,7 +25,7 @@ AUTHORITY_ID = "CN-ZJ-HZ-COMMERCE"
 STATUS_HOST = "v.example.cn"
 
 
-def secret(label):
+def secret(label: str) -> keys.PrivateKey:
     """A deterministic P-256 private key named by `label`."""
     d = int.from_bytes(hashlib.sha256(b"xinka sample " + label.encode()).digest(), "big")
     return keys.from_secret(d % (2**256 - 2**224 - 1) or 1)
@@ -31,13 +35,13 @@ def secret(label):
 class Badge:
     """One provisioned badge: its key, credential bytes and counter."""
 
-    key: object
+    key: keys.PrivateKey
     credential: bytes
     status_idx: int
     agency_id: str
     counter: int = 0
 
-    def tap(self, purpose="status", **kw):
+    def tap(self, purpose: str = "status", **kw: Any) -> bytes:
         """The next tap token (counter +1 first, as the firmware does)."""
         self.counter += 1
         return build_tap(self.key, purpose, self.counter, **kw)
@@ -50,30 +54,30 @@ class World:
     n_agencies: int = 2
     n_badges: int = 4
     now: int = NOW
-    authority: object = field(init=False)
-    agency_keys: dict = field(init=False)
-    agencies: list = field(init=False)
-    badges: list = field(init=False)
+    authority: keys.PrivateKey = field(init=False)
+    agency_keys: dict[str, keys.PrivateKey] = field(init=False)
+    agencies: list[Agency] = field(init=False)
+    badges: list[Badge] = field(init=False)
     trust_list: bytes = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.authority = secret("authority")
         self.agency_keys = {}
         self.agencies = []
         for a in range(self.n_agencies):
             aid = f"A3301{a:02d}"
             self.agency_keys[aid] = secret(f"agency {aid}")
-            self.agencies.append(Agency(aid, f"杭州安心家政{a}", [self.agency_keys[aid]],
-                                        T2026, T2029))
+            self.agencies.append(Agency(aid, f"杭州安心家政{a}",
+                                        (self.agency_keys[aid].public_key(),), T2026, T2029))
         self.trust_list = build_trust_list(self.authority, AUTHORITY_ID, self.agencies, 1,
                                            T2027 - 86400, T2028)
         self.badges = [self.make_badge(i) for i in range(self.n_badges)]
 
-    def make_badge(self, i, agency_id=None, **overrides):
+    def make_badge(self, i: int, agency_id: str | None = None, **overrides: Any) -> Badge:
         """Badge number i (status index i) of an agency (round robin by default)."""
         agency_id = agency_id or self.agencies[i % len(self.agencies)].id
         key = secret(f"badge {i}")
-        args = dict(agency_key=self.agency_keys[agency_id], agency_id=agency_id,
+        args: dict[str, Any] = dict(agency_key=self.agency_keys[agency_id], agency_id=agency_id,
                     worker_ref=f"W-{i:07d}", badge_public_key=key.public_key(),
                     ueid=ueid_from_mac(bytes.fromhex("A4CF12") + i.to_bytes(3, "big")),
                     status_idx=i, status_uri=self.status_uri(agency_id), iat=T2026,
@@ -81,10 +85,11 @@ class World:
         args.update(overrides)
         return Badge(key, issue(**args), i, agency_id)
 
-    def status_uri(self, agency_id):
+    def status_uri(self, agency_id: str) -> str:
         return f"https://{STATUS_HOST}/sl/{agency_id}"
 
-    def status_list(self, agency_id, revoked=(), suspended=(), seq=1, size=None):
+    def status_list(self, agency_id: str, revoked: Iterable[int] = (),
+                    suspended: Iterable[int] = (), seq: int = 1, size: int | None = None) -> bytes:
         """A status list token for an agency, signed by its key."""
         lst = StatusList(size or max(self.n_badges, 4))
         for i in revoked:

@@ -11,15 +11,23 @@ set, keys in order, shortest heads, definite lengths); the tests hold it to `cbo
 plus the CDDL on random and mutated inputs. The tap URL and the check-in response
 carry the token and the credential as a CBOR sequence (RFC 8742): `split_sequence`.
 """
-import hashlib
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from . import cbor
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import cbor, keys
 from .claims import AUD, CREDENTIAL_LIMIT, CTR, IAT, NONCE, PUR, SCP, TOKEN_LIMIT, need, \
     need_uint, only_keys
 from .cose import PROTECTED_ES256, parse_sign1, sign1, verify
-from .credential import Credential
+from .credential import Credential, CredentialCache
 from .errors import Malformed, Oversized, UnknownKey, WrongPurpose
+
+if TYPE_CHECKING:
+    from .cbor import BytesLike
+    from .trust import TrustList
 
 __all__ = ["Tap", "verify_tap", "build_tap", "split_sequence", "encode_challenge",
            "parse_challenge", "STATUS", "CONSENT", "CHECKIN", "PURPOSES", "PURPOSE_CODES",
@@ -55,7 +63,7 @@ class Tap:
     token_hash: bytes = field(repr=False)
 
 
-def _uint(p, i):
+def _uint(p: bytes, i: int) -> tuple[int, int]:
     """(value, next index) of the shortest-form unsigned integer at p[i]."""
     b = p[i]
     if b < 24:
@@ -81,7 +89,7 @@ def _uint(p, i):
     raise Malformed("integer not in shortest form")
 
 
-def _string(p, i, major):
+def _string(p: bytes, i: int, major: int) -> tuple[bytes, int]:
     """(bytes, next index) of the definite-length, shortest-form string of `major` at p[i]."""
     n = p[i] - major
     if 0 <= n < 24:
@@ -95,13 +103,13 @@ def _string(p, i, major):
     return p[i:i + n], i + n
 
 
-def _claims(p):
+def _claims(p: bytes) -> list[Any]:
     """The tap claims as a list indexed by rank (aud, iat, nonce, ctr, pur, scp; None when
     absent), parsed straight from the payload bytes: a map of 2..6 entries whose keys are in
     the closed set below and in deterministic order, every head in shortest form, nothing
     after the map. The tests check this against `cbor.decode` plus the CDDL, input by input.
     """
-    c = [None] * 6
+    c: list[Any] = [None] * 6
     try:
         n = p[0] - 0xa0
         if not 2 <= n <= 6:
@@ -154,14 +162,16 @@ def _claims(p):
     return c
 
 
-def verify_tap(token, credential, trust_list, now, purposes=None, cache=None):
+def verify_tap(token: BytesLike, credential: BytesLike | Credential, trust_list: TrustList,
+               now: int, purposes: str | Collection[str | int] | None = None,
+               cache: CredentialCache | None = None) -> Tap:
     """Verify a tap token against a credential (bytes, or a `Credential` from `verify` or a
     `CredentialCache`, which is re-checked cheaply) and the trust list, at time `now`.
 
     `purposes`: the purposes (names or codes) the caller accepts, None for any; a token of
     another purpose is WrongPurpose. `cache`: a CredentialCache for credential bytes.
     """
-    if type(credential) is Credential:
+    if isinstance(credential, Credential):
         cred = credential.check(trust_list, now)
     elif cache is not None:
         cred = cache.verify(credential, trust_list, now)
@@ -186,11 +196,12 @@ def verify_tap(token, credential, trust_list, now, purposes=None, cache=None):
                hashlib.sha256(token).digest())
 
 
-def build_tap(badge_private_key, purpose, counter, scope=None, terminal_id=None,
-              terminal_time=None, nonce=None):
+def build_tap(badge_private_key: keys.PrivateKey, purpose: str | int, counter: int,
+              scope: int | None = None, terminal_id: str | None = None,
+              terminal_time: int | None = None, nonce: bytes | None = None) -> bytes:
     """A tap token signed by the badge key (host simulators and tests; the badge firmware
     builds the same bytes itself)."""
-    code = PURPOSE_CODES.get(purpose, purpose)
+    code = PURPOSE_CODES.get(purpose, purpose) if type(purpose) is str else purpose
     if code not in PURPOSES or type(counter) is not int or counter < 1:
         raise ValueError("purpose must be status/consent/checkin and counter >= 1")
     checkin = (terminal_id, terminal_time, nonce)
@@ -199,9 +210,9 @@ def build_tap(badge_private_key, purpose, counter, scope=None, terminal_id=None,
         raise ValueError("terminal_id, terminal_time and nonce go with checkin, all three")
     if (code == CONSENT) != (scope is not None):
         raise ValueError("scope goes with consent, and consent needs one")
-    claims = {CTR: counter, PUR: code}
+    claims: dict[int, Any] = {CTR: counter, PUR: code}
     if code == CHECKIN:
-        if len(nonce) != NONCE_SIZE:
+        if nonce is None or len(nonce) != NONCE_SIZE:       # None: refused above
             raise ValueError(f"nonce must be {NONCE_SIZE} bytes")
         claims.update({AUD: terminal_id, IAT: terminal_time, NONCE: bytes(nonce)})
     if code == CONSENT:
@@ -209,7 +220,7 @@ def build_tap(badge_private_key, purpose, counter, scope=None, terminal_id=None,
     return sign1(badge_private_key, cbor.encode(claims))
 
 
-def split_sequence(data):
+def split_sequence(data: BytesLike) -> tuple[bytes, bytes]:
     """(token, credential) from a CBOR sequence of exactly two strict items."""
     data = cbor.as_bytes(data)
     if len(data) > TOKEN_LIMIT + CREDENTIAL_LIMIT:
@@ -225,14 +236,14 @@ def split_sequence(data):
     return token, cred
 
 
-def encode_challenge(terminal_id, terminal_time, nonce):
+def encode_challenge(terminal_id: str, terminal_time: int, nonce: bytes) -> bytes:
     """The check-in challenge a terminal writes to the badge: {3: id, 6: time, 10: nonce}."""
     if len(nonce) != NONCE_SIZE:
         raise ValueError(f"nonce must be {NONCE_SIZE} bytes")
     return cbor.encode({AUD: terminal_id, IAT: terminal_time, NONCE: bytes(nonce)})
 
 
-def parse_challenge(data):
+def parse_challenge(data: BytesLike) -> tuple[str, int, bytes]:
     """(terminal id, terminal time, nonce) from a check-in challenge."""
     c = cbor.decode(data, TOKEN_LIMIT)
     if type(c) is not dict:

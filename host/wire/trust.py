@@ -5,15 +5,23 @@
 3: [+ COSE_Key], 4: nbf, 5: exp}`. The authority's public key is the one configured trust
 anchor. Loaded lists answer `agency_key(kid)` and `agency(id)` from dicts, in O(1).
 """
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import cbor, keys
 from .claims import (AGENCIES, EXP, IAT, ISS, LEEWAY, SEQ, TRUST_LIST_LIMIT, check_window,
                      need, need_uint, only_keys)
+from .cbor import BytesLike
 from .cose import HDR_TYP, parse_sign1, protected_header, sign1, verify
 from .errors import Malformed, UnknownKey
+from .keys import AnyKey, PrivateKey, PublicKey
 
 __all__ = ["Agency", "TrustList", "build_trust_list", "TYP"]
+
+log = logging.getLogger(__name__)
 
 TYP = "application/xk-trustlist+cwt"
 A_ID, A_NAME, A_KEYS, A_NBF, A_EXP = 1, 2, 3, 4, 5
@@ -21,28 +29,30 @@ A_ID, A_NAME, A_KEYS, A_NBF, A_EXP = 1, 2, 3, 4, 5
 
 @dataclass(frozen=True)
 class Agency:
-    """One agency entry: its id, name, issuer public keys and validity window."""
+    """One agency entry: its id, name, issuer public keys and validity window (a private key
+    given for `keys` is kept as its public key)."""
 
     id: str
     name: str
-    keys: tuple
+    keys: tuple[PublicKey, ...]
     nbf: int
     exp: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "keys", tuple(keys.public_key_of(k) for k in self.keys))
 
     @property
-    def kids(self):
+    def kids(self) -> tuple[bytes, ...]:
         return tuple(keys.kid(k) for k in self.keys)
 
-    def check_time(self, now):
+    def check_time(self, now: int) -> None:
         """Expired / NotYetValid unless the agency entry is valid at `now` (leeway 300 s)."""
         if now + LEEWAY < self.nbf or now - LEEWAY > self.exp:
             check_window(now, self.nbf, self.exp, f"agency {self.id}")
 
 
-def build_trust_list(authority_key, authority_id, agencies, seq, iat, exp):
+def build_trust_list(authority_key: PrivateKey, authority_id: str,
+                     agencies: Iterable[Agency], seq: int, iat: int, exp: int) -> bytes:
     """A trust list signed by `authority_key`, as bytes."""
     claims = {
         ISS: authority_id, EXP: exp, IAT: iat, SEQ: seq,
@@ -52,7 +62,7 @@ def build_trust_list(authority_key, authority_id, agencies, seq, iat, exp):
     return sign1(authority_key, cbor.encode(claims), protected_header(TYP))
 
 
-def _agency(entry):
+def _agency(entry: object) -> Agency:
     if type(entry) is not dict:
         raise Malformed("agency entry is not a map")
     only_keys(entry, (A_ID, A_NAME, A_KEYS, A_NBF, A_EXP), "agency entry")
@@ -68,13 +78,14 @@ def _agency(entry):
 class TrustList:
     """A verified trust list: lookups by agency id and by issuer-key kid."""
 
-    def __init__(self, iss, seq, iat, exp, agencies, authority_key=None):
+    def __init__(self, iss: str, seq: int, iat: int, exp: int, agencies: Iterable[Agency],
+                 authority_key: PublicKey | None = None) -> None:
         self.iss, self.seq, self.iat, self.exp = iss, seq, iat, exp
-        self.agencies = tuple(agencies)
+        self.agencies: tuple[Agency, ...] = tuple(agencies)
         self.authority_key = authority_key
         self.authority_kid = keys.kid(authority_key) if authority_key is not None else None
-        self._by_id = {}
-        self._by_kid = {}
+        self._by_id: dict[str, Agency] = {}
+        self._by_kid: dict[bytes, tuple[Agency, PublicKey]] = {}
         for agency in self.agencies:
             if agency.id in self._by_id:
                 raise Malformed(f"agency {agency.id} listed twice")
@@ -86,7 +97,7 @@ class TrustList:
                 self._by_kid[k] = (agency, key)
 
     @classmethod
-    def load(cls, data, authority_public_key, now):
+    def load(cls, data: BytesLike, authority_public_key: AnyKey, now: int) -> TrustList:
         """Verify a trust list against the authority's key and its validity at `now`."""
         authority_public_key = keys.public_key_of(authority_public_key)
         msg = parse_sign1(data, TRUST_LIST_LIMIT)
@@ -104,18 +115,19 @@ class TrustList:
         seq = need_uint(claims, SEQ, "seq")
         agencies = [_agency(e) for e in need(claims, AGENCIES, list, "agencies")]
         check_window(now, iat, exp, "trust list")
+        log.debug("trust list %s seq %d verified: %d agencies", iss, seq, len(agencies))
         return cls(iss, seq, iat, exp, agencies, authority_public_key)
 
-    def agency(self, agency_id):
+    def agency(self, agency_id: str) -> Agency | None:
         """The Agency with this id, or None."""
         return self._by_id.get(agency_id)
 
-    def agency_key(self, kid):
+    def agency_key(self, kid: bytes) -> tuple[Agency, PublicKey] | None:
         """(Agency, public key) for an issuer-key kid, or None."""
         return self._by_kid.get(kid)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.agencies)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<TrustList {self.iss} seq={self.seq} agencies={len(self.agencies)}>"

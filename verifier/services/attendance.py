@@ -1,9 +1,13 @@
 """The monthly attendance ledger: who checked in during a period, who is missing, and one
 worker's history."""
+from __future__ import annotations
+
 import base64
 import binascii
+from typing import Any
 
 from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session
 
 from ..models import Attendance, Worker
 from .errors import BadRequest, NotFound
@@ -12,13 +16,14 @@ from .periods import bounds
 MAX_PAGE = 5000
 
 
-def _row(a):
+def _row(a: Attendance) -> dict[str, Any]:
     return {"period": a.period, "first_at": a.first_at, "last_at": a.last_at,
             "first_terminal": a.first_terminal, "last_terminal": a.last_terminal,
             "count": a.count}
 
 
-def report(session, agency_id, period, tz, start_day, limit=None):
+def report(session: Session, agency_id: str, period: str, tz: str, start_day: int,
+           limit: int | None = None) -> dict[str, Any]:
     """Present and missing workers of an agency for a period. Missing: active workers
     registered before the period ended with no check-in in it."""
     _, end = bounds(period, tz, start_day)
@@ -42,12 +47,12 @@ def report(session, agency_id, period, tz, start_day, limit=None):
             "present_count": len(present), "missing_count": len(missing)}
 
 
-def encode_cursor(period, worker_id):
+def encode_cursor(period: str, worker_id: int) -> str:
     """An opaque keyset cursor: the period and the last worker id of the page."""
     return base64.urlsafe_b64encode(f"{period}:{worker_id}".encode()).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor, period):
+def decode_cursor(cursor: str, period: str) -> int:
     """The worker id after which the next page starts; BadRequest('bad_cursor') for a
     malformed cursor or one from another period."""
     try:
@@ -61,7 +66,8 @@ def decode_cursor(cursor, period):
     return wid
 
 
-def missing_page(session, agency_id, period, tz, start_day, limit=500, cursor=None):
+def missing_page(session: Session, agency_id: str, period: str, tz: str, start_day: int,
+                 limit: int = 500, cursor: str | None = None) -> dict[str, Any]:
     """One page of the active workers registered before the period ended with no check-in in
     it, ordered by worker id (keyset: ix_workers_active, then one probe per worker into the
     attendance unique index). `next_cursor` is None on the last page."""
@@ -84,7 +90,7 @@ def missing_page(session, agency_id, period, tz, start_day, limit=500, cursor=No
             "next_cursor": encode_cursor(period, rows[-1][0]) if more else None}
 
 
-def history(session, agency_id, worker_id):
+def history(session: Session, agency_id: str, worker_id: int) -> dict[str, Any]:
     w = session.get(Worker, worker_id)
     if w is None or w.agency_id != agency_id:
         raise NotFound("no such worker in this agency")

@@ -5,24 +5,33 @@ detail)); the first entry's prev_hash is 64 zeros. `prev_hash` is unique, so two
 read the same tail cannot both append (PostgreSQL additionally serialises appends with a
 transaction-scoped advisory lock; SQLite writers are serialised by BEGIN IMMEDIATE).
 """
+from __future__ import annotations
+
 import hashlib
 import json
+import logging
+from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from ..models import AuditEntry
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _LOCK_ID = 0x78696E6B61      # "xinka"
 
 
-def _digest(prev, at, actor, action, agency_id, subject, detail):
+def _digest(prev: str, at: int, actor: str, action: str, agency_id: str | None, subject: str,
+            detail: str) -> str:
     body = json.dumps([at, actor, action, agency_id, subject, detail], sort_keys=True,
                       ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(prev.encode() + body.encode()).hexdigest()
 
 
-def append(session, actor, action, subject, now, agency_id=None, **detail):
+def append(session: Session, actor: str, action: str, subject: object, now: int,
+           agency_id: str | None = None, **detail: Any) -> AuditEntry:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
     prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
@@ -37,19 +46,21 @@ def append(session, actor, action, subject, now, agency_id=None, **detail):
     return entry
 
 
-def verify_chain(session):
+def verify_chain(session: Session) -> tuple[bool, int, int | None]:
     """(ok, number of entries, id of the first bad entry or None)."""
     prev, n = GENESIS, 0
     for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
         n += 1
         if e.prev_hash != prev or e.hash != _digest(prev, e.at, e.actor, e.action,
                                                     e.agency_id, e.subject, e.detail):
+            log.warning("audit chain broken at entry %d (%d entries checked)", e.id, n)
             return False, n, e.id
         prev = e.hash
     return True, n, None
 
 
-def entries(session, agency_id=None, limit=100):
+def entries(session: Session, agency_id: str | None = None,
+            limit: int = 100) -> list[dict[str, Any]]:
     q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if agency_id is not None:
         q = q.where(AuditEntry.agency_id == agency_id)

@@ -1,22 +1,25 @@
 """API keys and terminal tokens: random, shown once, stored as SHA-256 (they carry 256 bits
 of entropy, so a fast hash is enough)."""
+from __future__ import annotations
+
 import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..models import ApiKey, Terminal
 
 
-def new_secret(prefix):
+def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-def hash_secret(value):
+def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def api_key_principal(session, presented):
+def api_key_principal(session: Session, presented: str | None) -> tuple[bool, str | None]:
     """(True, agency_id or None for an operator key) for a live key, or (False, None)."""
     if not presented:
         return False, None
@@ -26,7 +29,7 @@ def api_key_principal(session, presented):
     return True, row.agency_id
 
 
-def terminal_for(session, presented):
+def terminal_for(session: Session, presented: str | None) -> Terminal | None:
     if not presented:
         return None
     row = session.scalar(select(Terminal).where(Terminal.token_hash == hash_secret(presented)))

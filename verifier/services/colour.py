@@ -20,6 +20,8 @@ Every applicable reason is listed, red ones first, in the order of RED_REASONS a
 YELLOW_REASONS; the first is the headline. The decision needs no Flask and no database:
 callers gather the `Facts`.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
@@ -55,16 +57,16 @@ class Facts:
 @dataclass
 class Decision:
     colour: str
-    reasons: list = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
 
     @property
-    def headline(self):
+    def headline(self) -> str:
         return self.reasons[0] if self.reasons else "ok"
 
 
-def decide(f):
+def decide(f: Facts) -> Decision:
     """The Decision for a set of Facts."""
-    red = []
+    red: list[str] = []
     if not f.valid:
         red.append(f.reason if f.reason in RED_REASONS else "malformed")
     if f.badge_state in ("revoked", "suspended", "lost") and f.badge_state not in red:
@@ -73,7 +75,7 @@ def decide(f):
         red.append("cancelled")
     if red:
         return Decision(RED, _ordered(red, RED_REASONS))
-    yellow = []
+    yellow: list[str] = []
     if f.status == "unknown":
         yellow.append("status_unknown")
     elif f.stale:
@@ -88,7 +90,7 @@ def decide(f):
     return Decision(GREEN, [])
 
 
-def _validity(until, now, what):
+def _validity(until: int | None, now: int, what: str) -> list[str]:
     if until is None:
         return [f"{what}_missing"]
     if until < now:
@@ -96,5 +98,5 @@ def _validity(until, now, what):
     return []
 
 
-def _ordered(reasons, order):
+def _ordered(reasons: list[str], order: tuple[str, ...]) -> list[str]:
     return sorted(dict.fromkeys(reasons), key=order.index)

@@ -5,31 +5,41 @@ upload, and the worker profile the consent view shows.
 Cursor pagination: rows in id order, `after` = the last id of the previous page; a page asks
 for one row more than it shows to know whether there is a next page.
 """
+from __future__ import annotations
+
 import json
+import logging
+from collections.abc import Sequence
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Badge, Checkin, Terminal, Worker
 from ..models import WorkerProfile
 from . import attendance, audit, registry, reviews
 from .errors import BadRequest
 
+log = logging.getLogger(__name__)
+
 PAGE_SIZE = 50
 
 
-def _page(rows, limit):
+def _page(rows: list[Worker], limit: int) -> tuple[list[Worker], int | None]:
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more and rows else None)
 
 
-def _like(column, q):
+def _like(column: Any, q: str) -> Any:
     return column.contains(q, autoescape=True)
 
 
-def search_workers(session, agency_id, q="", after=None, limit=PAGE_SIZE):
+def search_workers(session: Session, agency_id: str, q: str | None = "",
+                   after: int | None = None,
+                   limit: int = PAGE_SIZE) -> tuple[list[Worker], int | None]:
     """(workers, next cursor) matching q in name, worker_ref, phone or a badge serial."""
     stmt = select(Worker).where(Worker.agency_id == agency_id)
     q = (q or "").strip()[:64]
@@ -44,21 +54,24 @@ def search_workers(session, agency_id, q="", after=None, limit=PAGE_SIZE):
     return _page(rows, limit)
 
 
-def worker_id_for_ref(session, agency_id, worker_ref):
+def worker_id_for_ref(session: Session, agency_id: str, worker_ref: str) -> int | None:
     return session.scalar(select(Worker.id).where(Worker.agency_id == agency_id,
                                                   Worker.worker_ref == worker_ref))
 
 
-def badges_by_worker(session, worker_ids):
-    out = {}
+def badges_by_worker(session: Session, worker_ids: Sequence[int]) -> dict[int, list[Badge]]:
+    out: dict[int, list[Badge]] = {}
     if worker_ids:
         for b in session.scalars(select(Badge).where(Badge.worker_id.in_(worker_ids))
                                  .order_by(Badge.id)):
-            out.setdefault(b.worker_id, []).append(b)
+            if b.worker_id is not None:              # always: selected by worker id
+                out.setdefault(b.worker_id, []).append(b)
     return out
 
 
-def search_badges(session, agency_id, q="", state="", after=None, limit=PAGE_SIZE):
+def search_badges(session: Session, agency_id: str, q: str | None = "", state: str = "",
+                  after: int | None = None, limit: int = PAGE_SIZE
+                  ) -> tuple[list[tuple[Badge, Worker | None]], int | None]:
     """([(badge, worker or None)], next cursor) by serial, kid or the worker's ref/name."""
     stmt = (select(Badge, Worker).outerjoin(Worker, Worker.id == Badge.worker_id)
             .where(Badge.agency_id == agency_id))
@@ -76,7 +89,8 @@ def search_badges(session, agency_id, q="", state="", after=None, limit=PAGE_SIZ
     return [(b, w) for b, w in rows], (rows[-1][0].id if more and rows else None)
 
 
-def lifecycle(session, agency_id, badge_ids):
+def lifecycle(session: Session, agency_id: str,
+              badge_ids: Sequence[int]) -> list[dict[str, Any]]:
     """The audit entries of these badges, oldest first: the badge lifecycle."""
     if not badge_ids:
         return []
@@ -92,7 +106,7 @@ def lifecycle(session, agency_id, badge_ids):
     return out
 
 
-def worker_page(session, agency_id, worker_id, now):
+def worker_page(session: Session, agency_id: str, worker_id: int, now: int) -> dict[str, Any]:
     w = registry.get_worker(session, agency_id, worker_id)
     badges = registry.badges_of(session, w.id)
     return {"worker": w, "profile": session.get(WorkerProfile, w.id),
@@ -104,7 +118,7 @@ def worker_page(session, agency_id, worker_id, now):
             "open_complaints": reviews.open_complaints(session, agency_id, w.worker_ref, now)}
 
 
-def certificates(profile):
+def certificates(profile: WorkerProfile | None) -> list[dict[str, Any]]:
     if profile is None:
         return []
     try:
@@ -114,7 +128,7 @@ def certificates(profile):
     return [c for c in items if isinstance(c, dict)]
 
 
-def terminals(session, agency_id, now):
+def terminals(session: Session, agency_id: str, now: int) -> list[dict[str, Any]]:
     """Each terminal with its last upload: received_at (last sync), the lag of that upload
     (received minus terminal time) and the age of the last sync."""
     last = (select(Checkin.terminal_id, func.max(Checkin.id).label("mid"))
@@ -131,7 +145,7 @@ def terminals(session, agency_id, now):
     return out
 
 
-def parse_day(text, tz):
+def parse_day(text: str | None, tz: str) -> int | None:
     """'YYYY-MM-DD' -> Unix time of the end of that day in tz; '' -> None."""
     text = (text or "").strip()
     if not text:
@@ -143,7 +157,7 @@ def parse_day(text, tz):
     return int(datetime.combine(d, time(23, 59, 59), ZoneInfo(tz)).timestamp())
 
 
-def parse_certificates(text):
+def parse_certificates(text: str | None) -> list[dict[str, str]]:
     """'name:level' per line -> [{"name", "level"}] (at most 20)."""
     out = []
     for line in (text or "").splitlines():
@@ -158,8 +172,10 @@ def parse_certificates(text):
     return out
 
 
-def set_profile(session, agency_id, worker_id, now, actor, certificates=None,
-                health_check_until=None, insurance_until=None, credit_grade=None):
+def set_profile(session: Session, agency_id: str, worker_id: int, now: int, actor: str,
+                certificates: list[dict[str, str]] | None = None,
+                health_check_until: int | None = None, insurance_until: int | None = None,
+                credit_grade: str | None = None) -> WorkerProfile:
     """Create or replace the profile a consent view shows."""
     w = registry.get_worker(session, agency_id, worker_id)
     grade = (credit_grade or "").strip() or None
@@ -176,4 +192,5 @@ def set_profile(session, agency_id, worker_id, now, actor, certificates=None,
                  health_check_until=health_check_until, insurance_until=insurance_until,
                  credit_grade=grade, certificates=len(certificates or []))
     session.flush()
+    log.info("worker %d profile updated (agency %s, by %s)", w.id, agency_id, actor)
     return p

@@ -8,11 +8,14 @@ token (later, from another browser, or after /api/v1/verify booked it) is red
 `already_used`. An older token of the same badge (counter below its high-water mark) or a
 second token with a used counter is red `replayed`.
 """
+from __future__ import annotations
+
 import hashlib
 import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from host import wire
 from host.wire.ndef import decode_tap_b64
@@ -23,6 +26,7 @@ from ..models import Agency, Attendance, Badge, Worker
 from ..models import TapView, WorkerProfile
 from . import colour, ledger, reviews, verification
 from .periods import period_of
+from .trust import Snapshot
 
 RELOAD_WINDOW_S = 600
 PAGE_PURPOSES = ("status", "consent")
@@ -31,15 +35,15 @@ PAGE_PURPOSES = ("status", "consent")
 @dataclass
 class Details:
     """What a consent view shows, limited to the token's scope bits."""
-    masked_name: str
-    certificates: list | None = None          # [{"name", "level"}]
+    masked_name: str | None                   # None: the worker is not in this registry
+    certificates: list[dict[str, str]] | None = None          # [{"name", "level"}]
     health_until: int | None = None
     show_health: bool = False
     insurance_until: int | None = None
     show_insurance: bool = False
     credit_grade: str | None = None
     show_credit: bool = False
-    months: list | None = None                # [(period, checked_in)] oldest first
+    months: list[tuple[str, bool]] | None = None   # [(period, checked_in)] oldest first
     months_checked: int = 0
 
 
@@ -57,14 +61,14 @@ class Page:
     reload: bool = False                      # a reload within the window
     reviewable: bool = False
     reviewed: bool = False
-    reasons: list = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
 
 
-def viewer_hash(secret):
+def viewer_hash(secret: str | None) -> str:
     return hashlib.sha256(("viewer:" + (secret or "")).encode()).hexdigest()
 
 
-def token_hash_of(b64):
+def token_hash_of(b64: str) -> str | None:
     """SHA-256 (hex) of the token in a tap URL's b64 part, or None if it does not parse."""
     try:
         token, _ = decode_tap_b64(b64)
@@ -73,7 +77,7 @@ def token_hash_of(b64):
     return hashlib.sha256(token).hexdigest()
 
 
-def mask_name(name):
+def mask_name(name: str | None) -> str | None:
     """张三 -> 张*, 王小明 -> 王*明, Anna Li -> A*****i; None -> None."""
     if not name:
         return None
@@ -85,7 +89,7 @@ def mask_name(name):
     return name[0] + "*" * (n - 2) + name[-1]
 
 
-def last_periods(now, tz, start_day, n=12):
+def last_periods(now: int, tz: str, start_day: int, n: int = 12) -> list[str]:
     """The n periods up to and including the current one, oldest first."""
     y, m = map(int, period_of(now, tz, start_day).split("-"))
     out = []
@@ -95,8 +99,10 @@ def last_periods(now, tz, start_day, n=12):
     return out[::-1]
 
 
-def show(session, snapshot, b64, viewer_secret, now, policy, tz="Asia/Shanghai",
-         start_day=1, reload_window=RELOAD_WINDOW_S, cache=None):
+def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now: int,
+         policy: verification.Policy, tz: str = "Asia/Shanghai", start_day: int = 1,
+         reload_window: int = RELOAD_WINDOW_S,
+         cache: wire.CredentialCache | None = None) -> Page:
     """The Page for one request of /t/<b64> by the browser holding viewer_secret."""
     try:
         token, credential = decode_tap_b64(b64)
@@ -106,10 +112,11 @@ def show(session, snapshot, b64, viewer_secret, now, policy, tz="Asia/Shanghai",
                                       PAGE_PURPOSES, cache)
     if tap is None:
         return red(verdict.reason, now)
+    agency_id, worker_ref = tap.credential.iss, tap.credential.sub
     page = Page(colour.Decision(colour.GREEN), now, purpose=tap.purpose,
-                agency_id=tap.credential.iss, serial=tap.credential.serial,
-                list_age_s=verdict.list_age_s, worker_ref=tap.credential.sub)
-    page.agency_name = _agency_name(session, snapshot, page.agency_id)
+                agency_id=agency_id, serial=tap.credential.serial,
+                list_age_s=verdict.list_age_s, worker_ref=worker_ref)
+    page.agency_name = _agency_name(session, snapshot, agency_id)
     facts = colour.Facts(valid=verdict.valid, reason=verdict.reason, status=verdict.status,
                          stale=verdict.stale, now=now)
     view = None
@@ -119,38 +126,38 @@ def show(session, snapshot, b64, viewer_secret, now, policy, tz="Asia/Shanghai",
         page.reload = view is not None and view.views > 1
     badge = session.scalar(select(Badge).where(Badge.kid == tap.badge_kid.hex()))
     worker = profile = None
-    if badge is not None and badge.agency_id == page.agency_id:
+    if badge is not None and badge.agency_id == agency_id:
         facts.badge_state = badge.state
         if badge.worker_id is not None:
             worker = session.get(Worker, badge.worker_id)
     if worker is None:
-        worker = session.scalar(select(Worker).where(Worker.agency_id == page.agency_id,
-                                                     Worker.worker_ref == page.worker_ref))
+        worker = session.scalar(select(Worker).where(Worker.agency_id == agency_id,
+                                                     Worker.worker_ref == worker_ref))
     if worker is not None:
         profile = session.get(WorkerProfile, worker.id)
         facts.worker_known = True
         facts.worker_state = worker.state
         facts.health_until = profile.health_check_until if profile else None
         facts.insurance_until = profile.insurance_until if profile else None
-    facts.open_complaints = reviews.open_complaints(session, page.agency_id, page.worker_ref,
-                                                    now)
+    facts.open_complaints = reviews.open_complaints(session, agency_id, worker_ref, now)
     page.decision = colour.decide(facts)
     page.reasons = _public_reasons(page.decision.reasons, tap.purpose)
     if page.decision.colour != colour.RED and tap.purpose == "consent":
-        page.details = _details(session, worker, profile, tap.scope or 0, page.agency_id,
-                                page.worker_ref, now, tz, start_day)
+        page.details = _details(session, worker, profile, tap.scope or 0, agency_id,
+                                worker_ref, now, tz, start_day)
         page.reviewed = view is not None and reviews.exists_for(session, view.id)
         page.reviewable = view is not None and not page.reviewed
     return page
 
 
-def red(reason, now):
+def red(reason: str | None, now: int) -> Page:
     """A red Page for a refusal that happened before verification."""
     d = colour.decide(colour.Facts(valid=False, reason=reason, now=now))
     return Page(d, now, reasons=list(d.reasons))
 
 
-def _book(session, tap, viewer_secret, now, reload_window):
+def _book(session: Session, tap: wire.Tap, viewer_secret: str, now: int,
+          reload_window: int) -> tuple[TapView | None, str | None]:
     """(TapView or None, None if it may be shown else the red reason)."""
     with session.begin_nested():
         claim = ledger.claim_tap(session, tap, now, "page")
@@ -175,7 +182,7 @@ def _book(session, tap, viewer_secret, now, reload_window):
     return view, None
 
 
-def _agency_name(session, snapshot, agency_id):
+def _agency_name(session: Session, snapshot: Snapshot, agency_id: str) -> str:
     row = session.get(Agency, agency_id)
     if row is not None:
         return row.name
@@ -183,7 +190,7 @@ def _agency_name(session, snapshot, agency_id):
     return entry.name if entry is not None else agency_id
 
 
-def _public_reasons(reasons, purpose):
+def _public_reasons(reasons: list[str], purpose: str) -> list[str]:
     """A status tap (no consent) does not say which record is missing."""
     if purpose != "status":
         return list(reasons)
@@ -195,7 +202,8 @@ def _public_reasons(reasons, purpose):
     return out
 
 
-def _details(session, worker, profile, scope, agency_id, worker_ref, now, tz, start_day):
+def _details(session: Session, worker: Worker | None, profile: WorkerProfile | None, scope: int,
+             agency_id: str, worker_ref: str, now: int, tz: str, start_day: int) -> Details:
     d = Details(masked_name=mask_name(worker.name) if worker is not None else None)
     if profile is not None and scope & SCOPE_CERTIFICATES:
         d.certificates = _certificates(profile.certificates)
@@ -220,7 +228,7 @@ def _details(session, worker, profile, scope, agency_id, worker_ref, now, tz, st
     return d
 
 
-def _certificates(text):
+def _certificates(text: str | None) -> list[dict[str, str]]:
     try:
         items = json.loads(text or "[]")
     except ValueError:

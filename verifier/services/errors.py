@@ -1,14 +1,15 @@
 """Refusals of the service layer, one stable `reason` each, beside host.wire's WireError."""
+from __future__ import annotations
 
 
 class ServiceError(Exception):
-    reason = "error"
-    http_status = 400
+    reason: str = "error"
+    http_status: int = 400
 
-    def __init__(self, message=None, reason=None):
+    def __init__(self, message: str | None = None, reason: str | None = None) -> None:
         if reason:
             self.reason = reason
-        self.message = message or self.reason
+        self.message: str = message or self.reason
         super().__init__(self.message)
 
 

@@ -1,25 +1,33 @@
 """Prometheus text exposition (format 0.0.4), hand-written: counters by label, gauges
 computed at scrape time."""
+from __future__ import annotations
+
 import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Labels = tuple[tuple[str, Any], ...]
+# a gauge callable returns [(name, labels, value, help)], computed at scrape time
+Gauge = tuple[str, dict[str, Any], float, str]
 
 
 class Metrics:
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counters = {}          # (name, labels tuple) -> value
-        self._help = {}
-        self.gauges = []             # callables returning [(name, labels dict, value, help)]
+        self._counters: dict[tuple[str, Labels], float] = {}
+        self._help: dict[str, str] = {}
+        self.gauges: list[Callable[[], Iterable[Gauge]]] = []
 
-    def inc(self, name, help_text, value=1, **labels):
+    def inc(self, name: str, help_text: str, value: float = 1, **labels: Any) -> None:
         key = (name, tuple(sorted(labels.items())))
         with self._lock:
             self._counters[key] = self._counters.get(key, 0) + value
             self._help[name] = help_text
 
-    def value(self, name, **labels):
+    def value(self, name: str, **labels: Any) -> float:
         return self._counters.get((name, tuple(sorted(labels.items()))), 0)
 
-    def render(self):
+    def render(self) -> str:
         lines, seen = [], set()
         with self._lock:
             items = sorted(self._counters.items())
@@ -37,7 +45,7 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-def _labels(labels):
+def _labels(labels: Labels) -> str:
     if not labels:
         return ""
     esc = (str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -2,11 +2,13 @@
 configured time zone (Asia/Shanghai by default). With start day 1 a period is a calendar
 month; with start day D > 1 the period named "YYYY-MM" runs from day D of the month before
 to day D-1 of month MM (D = 26: "2027-02" is 26 Jan .. 25 Feb)."""
+from __future__ import annotations
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 
-def period_of(ts, tz="Asia/Shanghai", start_day=1):
+def period_of(ts: int, tz: str = "Asia/Shanghai", start_day: int = 1) -> str:
     d = datetime.fromtimestamp(ts, ZoneInfo(tz))
     y, m = d.year, d.month
     if start_day > 1 and d.day >= start_day:
@@ -14,7 +16,7 @@ def period_of(ts, tz="Asia/Shanghai", start_day=1):
     return f"{y:04d}-{m:02d}"
 
 
-def parse_period(text):
+def parse_period(text: str) -> tuple[int, int]:
     try:
         y, m = text.split("-")
         y, m = int(y), int(m)
@@ -25,7 +27,7 @@ def parse_period(text):
     return y, m
 
 
-def bounds(period, tz="Asia/Shanghai", start_day=1):
+def bounds(period: str, tz: str = "Asia/Shanghai", start_day: int = 1) -> tuple[int, int]:
     """[start, end) of a period as Unix seconds."""
     y, m = parse_period(period)
     zone = ZoneInfo(tz)

@@ -1,17 +1,20 @@
 """A token bucket per client key (in process; behind a load balancer each process limits
 its own share)."""
+from __future__ import annotations
+
 import threading
 import time
+from collections.abc import Callable
 
 
 class RateLimiter:
-    def __init__(self, per_minute=0, clock=time.monotonic):
+    def __init__(self, per_minute: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self.clock = clock
-        self._buckets = {}
+        self._buckets: dict[str, tuple[float, float]] = {}   # key -> (tokens, last time)
         self._lock = threading.Lock()
 
-    def allow(self, key):
+    def allow(self, key: str) -> bool:
         if not self.per_minute:
             return True
         now = self.clock()

@@ -1,7 +1,14 @@
 """Agencies, workers, badges and terminals, and the badge lifecycle. Every change appends to
 the audit log in the same transaction. Callers check that the principal may act for the
 agency (`authorize`)."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from host import wire
 
@@ -11,7 +18,10 @@ from .auth import hash_secret, new_secret
 from .errors import (BadRequest, Conflict, Forbidden, InvalidTransition, NotFound,
                      ServiceError)
 
-TRANSITIONS = {
+log = logging.getLogger(__name__)
+
+# action -> (the states it applies to, the state it leads to)
+TRANSITIONS: dict[str, tuple[set[str], str]] = {
     "activate": ({"registered"}, "active"),
     "suspend": ({"registered", "active"}, "suspended"),
     "lose": ({"registered", "active", "suspended"}, "lost"),
@@ -20,28 +30,30 @@ TRANSITIONS = {
 }
 
 
-def authorize(principal_agency, agency_id):
+def authorize(principal_agency: str | None, agency_id: str) -> None:
     """An operator key (None) may act for any agency; an agency key only for its own."""
     if principal_agency is not None and principal_agency != agency_id:
         raise Forbidden("this key belongs to another agency / 无权访问其他机构的数据")
 
 
-def create_agency(session, agency_id, name, now, actor):
+def create_agency(session: Session, agency_id: str, name: str, now: int, actor: str) -> None:
     if session.get(Agency, agency_id) is not None:
         raise Conflict(f"agency {agency_id} exists")
     session.add(Agency(id=agency_id, name=name, created_at=now))
     audit.append(session, actor, "agency.create", agency_id, now, agency_id=agency_id, name=name)
     session.flush()
+    log.info("agency %s created (by %s)", agency_id, actor)
 
 
-def get_agency(session, agency_id):
+def get_agency(session: Session, agency_id: str) -> Agency:
     a = session.get(Agency, agency_id)
     if a is None:
         raise NotFound(f"no agency {agency_id}")
     return a
 
 
-def create_api_key(session, agency_id, label, now, actor):
+def create_api_key(session: Session, agency_id: str | None, label: str, now: int,
+                   actor: str) -> str:
     """A new API key (shown once). agency_id None: an operator key."""
     if agency_id is not None:
         get_agency(session, agency_id)
@@ -50,10 +62,12 @@ def create_api_key(session, agency_id, label, now, actor):
                        created_at=now))
     audit.append(session, actor, "api_key.create", label, now, agency_id=agency_id)
     session.flush()
+    log.info("API key created for %s (by %s)", agency_id or "the operator", actor)
     return secret
 
 
-def create_terminal(session, agency_id, terminal_id, label, now, actor):
+def create_terminal(session: Session, agency_id: str, terminal_id: str, label: str, now: int,
+                    actor: str) -> str:
     get_agency(session, agency_id)
     if session.get(Terminal, terminal_id) is not None:
         raise Conflict(f"terminal {terminal_id} exists")
@@ -62,22 +76,24 @@ def create_terminal(session, agency_id, terminal_id, label, now, actor):
                          label=label, active=True, created_at=now))
     audit.append(session, actor, "terminal.create", terminal_id, now, agency_id=agency_id)
     session.flush()
+    log.info("terminal %s created for agency %s (by %s)", terminal_id, agency_id, actor)
     return secret
 
 
-def worker_json(w, badges=()):
+def worker_json(w: Worker, badges: Iterable[Badge] = ()) -> dict[str, Any]:
     return {"id": w.id, "agency": w.agency_id, "worker_ref": w.worker_ref, "name": w.name,
             "id_number": w.id_number, "phone": w.phone, "state": w.state,
             "created_at": w.created_at, "badges": [badge_json(b) for b in badges]}
 
 
-def badge_json(b):
+def badge_json(b: Badge) -> dict[str, Any]:
     return {"id": b.id, "agency": b.agency_id, "worker_id": b.worker_id, "serial": b.serial,
             "kid": b.kid, "status_idx": b.status_idx, "state": b.state, "reason": b.reason}
 
 
-def create_worker(session, agency_id, worker_ref, now, actor, name=None, id_number=None,
-                  phone=None):
+def create_worker(session: Session, agency_id: str, worker_ref: object, now: int, actor: str,
+                  name: str | None = None, id_number: str | None = None,
+                  phone: str | None = None) -> Worker:
     get_agency(session, agency_id)
     if not isinstance(worker_ref, str) or not 1 <= len(worker_ref) <= 64:
         raise BadRequest("worker_ref must be 1..64 characters")
@@ -90,27 +106,29 @@ def create_worker(session, agency_id, worker_ref, now, actor, name=None, id_numb
     session.flush()
     audit.append(session, actor, "worker.create", w.id, now, agency_id=agency_id,
                  worker_ref=worker_ref)
+    log.info("worker %d created in agency %s (by %s)", w.id, agency_id, actor)
     return w
 
 
-def get_worker(session, agency_id, worker_id):
+def get_worker(session: Session, agency_id: str, worker_id: int) -> Worker:
     w = session.get(Worker, worker_id)
     if w is None or w.agency_id != agency_id:
         raise NotFound("no such worker in this agency")
     return w
 
 
-def list_workers(session, agency_id):
+def list_workers(session: Session, agency_id: str) -> list[Worker]:
     return list(session.scalars(select(Worker).where(Worker.agency_id == agency_id)
                                 .order_by(Worker.id)))
 
 
-def badges_of(session, worker_id):
+def badges_of(session: Session, worker_id: int) -> list[Badge]:
     return list(session.scalars(select(Badge).where(Badge.worker_id == worker_id)
                                 .order_by(Badge.id)))
 
 
-def cancel_worker(session, agency_id, worker_id, now, actor, reason="注销"):
+def cancel_worker(session: Session, agency_id: str, worker_id: int, now: int, actor: str,
+                  reason: str = "注销") -> list[int]:
     """注销: erase personal data, revoke the worker's badges; the pseudonymous worker_ref and
     the attendance facts stay. Returns the ids of badges revoked."""
     w = get_worker(session, agency_id, worker_id)
@@ -126,6 +144,8 @@ def cancel_worker(session, agency_id, worker_id, now, actor, reason="注销"):
     audit.append(session, actor, "worker.cancel", w.id, now, agency_id=agency_id,
                  reason=reason)
     session.flush()
+    log.info("worker %d of agency %s cancelled (注销), personal data erased; badges revoked: %s "
+             "(by %s)", w.id, agency_id, revoked or "none", actor)
     return revoked
 
 
@@ -134,7 +154,8 @@ class CredentialRefused(ServiceError):
     reason, http_status = "credential_refused", 422
 
 
-def _credential(data, trust, now, verify):
+def _credential(data: bytes, trust: wire.TrustList | None, now: int,
+                verify: bool) -> wire.Credential:
     """The parsed credential; with `verify`, checked against the trust list at `now`."""
     try:
         if not verify:
@@ -149,7 +170,8 @@ def _credential(data, trust, now, verify):
         raise CredentialRefused(f"credential: {err.message}", reason=err.reason) from err
 
 
-def _worker_for(session, agency_id, worker_id, worker_ref, now, actor):
+def _worker_for(session: Session, agency_id: str, worker_id: object, worker_ref: str | None,
+                now: int, actor: str) -> Worker | None:
     """The worker by id, or found / created by its pseudonymous reference; None if neither."""
     w = None
     if worker_id is not None:
@@ -169,9 +191,11 @@ def _worker_for(session, agency_id, worker_id, worker_ref, now, actor):
     return w
 
 
-def register_badge(session, agency_id, now, actor, worker_id=None, credential=None,
-                   kid=None, serial=None, status_idx=None, worker_ref=None, trust=None,
-                   status_uri=None, verify=False):
+def register_badge(session: Session, agency_id: str, now: int, actor: str,
+                   worker_id: object = None, credential: bytes | None = None,
+                   kid: object = None, serial: object = None, status_idx: object = None,
+                   worker_ref: object = None, trust: wire.TrustList | None = None,
+                   status_uri: str | None = None, verify: bool = False) -> Badge:
     """Register a badge from its credential or from explicit kid/serial, for a worker given by
     id or by reference (found or created). The status index is the credential's, the one
     given, or the next new one; a reservation of it (reservations.reserve) is consumed and
@@ -227,24 +251,29 @@ def register_badge(session, agency_id, now, actor, worker_id=None, credential=No
     session.flush()
     audit.append(session, actor, "badge.register", b.id, now, agency_id=agency_id, kid=kid,
                  serial=serial, status_idx=status_idx, worker_id=b.worker_id)
+    log.info("badge %d registered: agency %s, kid %s, serial %s, status index %d (by %s)",
+             b.id, agency_id, kid, serial, status_idx, actor)
     return b
 
 
-def get_badge(session, agency_id, badge_id):
+def get_badge(session: Session, agency_id: str, badge_id: int) -> Badge:
     b = session.get(Badge, badge_id)
     if b is None or b.agency_id != agency_id:
         raise NotFound("no such badge in this agency")
     return b
 
 
-def _set_state(session, b, state, now, actor, reason):
+def _set_state(session: Session, b: Badge, state: str, now: int, actor: str,
+               reason: str) -> None:
     old = b.state
     b.state, b.reason, b.updated_at = state, reason, now
     audit.append(session, actor, f"badge.{state}", b.id, now, agency_id=b.agency_id,
                  old=old, new=state, reason=reason)
+    log.info("badge %d of agency %s: %s -> %s (by %s)", b.id, b.agency_id, old, state, actor)
 
 
-def transition(session, agency_id, badge_id, action, now, actor, reason):
+def transition(session: Session, agency_id: str, badge_id: int, action: str, now: int,
+               actor: str, reason: str | None) -> Badge:
     if action not in TRANSITIONS:
         raise BadRequest(f"unknown action {action}")
     if not reason:
@@ -261,7 +290,8 @@ def transition(session, agency_id, badge_id, action, now, actor, reason):
 LIVE = ("registered", "active", "suspended", "lost")
 
 
-def badges_with_serial(session, agency_id, serial, live=False):
+def badges_with_serial(session: Session, agency_id: str, serial: object,
+                       live: bool = False) -> list[Badge]:
     """The agency's badges with this serial (a physical badge re-provisioned has several), in
     registration order; `live`: only those not revoked."""
     get_agency(session, agency_id)
@@ -272,8 +302,10 @@ def badges_with_serial(session, agency_id, serial, live=False):
     return list(session.scalars(q.order_by(Badge.id)))
 
 
-def reissue(session, agency_id, badge_id, now, actor, reason, credential=None, kid=None,
-            serial=None, status_idx=None, worker_ref=None, **checks):
+def reissue(session: Session, agency_id: str, badge_id: int, now: int, actor: str,
+            reason: str | None, credential: bytes | None = None, kid: object = None,
+            serial: object = None, status_idx: object = None, worker_ref: object = None,
+            **checks: Any) -> tuple[Badge, Badge]:
     """A new badge (a new key and a new status index, reserved or not) in place of badge_id,
     which is revoked in the same transaction. The new badge is for the old one's worker unless
     worker_ref names another (found or created).

@@ -6,12 +6,17 @@ and XLSX exports.
 Column headers are msgids of the message catalogue (verifier/i18n); the caller passes the
 translate function (the exports use Chinese).
 """
+from __future__ import annotations
+
 import csv
 import io
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..i18n import N_
 from ..models import Checkin, Worker
@@ -26,8 +31,11 @@ SHEETS = (N_("Attendance"), N_("Daily"))
 YES, NO = N_("yes"), N_("no")
 LEVELS = 5                     # heat map colour steps above zero
 
+Translate = Callable[[str], str]
 
-def monthly(session, agency_id, period, tz, start_day):
+
+def monthly(session: Session, agency_id: str, period: str, tz: str,
+            start_day: int) -> dict[str, Any]:
     """The API report plus names and the daily counts."""
     rep = attendance.report(session, agency_id, period, tz, start_day)
     ids = [r["worker_id"] for r in rep["present"] if r.get("worker_id")]
@@ -39,11 +47,12 @@ def monthly(session, agency_id, period, tz, start_day):
     return rep
 
 
-def daily(session, agency_id, period, tz, start_day):
+def daily(session: Session, agency_id: str, period: str, tz: str,
+          start_day: int) -> list[dict[str, Any]]:
     """[{date, checkins, workers}] for every day of the period (zeros included)."""
     start, end = bounds(period, tz, start_day)
     zone = ZoneInfo(tz)
-    counts = {}
+    counts: dict[str, list[Any]] = {}       # day -> [check-ins, {worker refs}]
     rows = session.execute(select(Checkin.seen_at, Checkin.worker_ref).where(
         Checkin.agency_id == agency_id, Checkin.period == period))
     for seen, ref in rows:
@@ -61,12 +70,12 @@ def daily(session, agency_id, period, tz, start_day):
     return out
 
 
-def count_checkins(session, agency_id, period):
+def count_checkins(session: Session, agency_id: str, period: str) -> int:
     return session.scalar(select(func.count(Checkin.id)).where(
         Checkin.agency_id == agency_id, Checkin.period == period)) or 0
 
 
-def calendar(days):
+def calendar(days: list[dict[str, Any]]) -> dict[str, Any]:
     """The heat map layout: weeks as rows (Monday first), each cell {date, day, checkins,
     workers, level 0..LEVELS, x, y} or None outside the period."""
     if not days:
@@ -84,19 +93,19 @@ def calendar(days):
     return {"weeks": weeks, "max": top}
 
 
-def _level(n, top):
+def _level(n: int, top: int) -> int:
     if n == 0 or top == 0:
         return 0
     return max(1, -(-n * LEVELS // top))
 
 
-def _when(ts, tz):
+def _when(ts: int | None, tz: str) -> str:
     if ts is None:
         return ""
     return datetime.fromtimestamp(ts, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
-def rows(rep, tz, t):
+def rows(rep: dict[str, Any], tz: str, t: Translate) -> list[list[Any]]:
     """Export rows (present first, then missing), translated with `t`."""
     out = []
     for r in rep["present"]:
@@ -108,7 +117,7 @@ def rows(rep, tz, t):
     return out
 
 
-def to_csv(rep, tz, t):
+def to_csv(rep: dict[str, Any], tz: str, t: Translate) -> str:
     """UTF-8 with a byte order mark, so spreadsheet programs read the Chinese headers."""
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -118,19 +127,21 @@ def to_csv(rep, tz, t):
     return "\ufeff" + buf.getvalue()
 
 
-def _cell(v):
+def _cell(v: object) -> object:
     """Neutralise spreadsheet formulas in text cells (=, +, -, @ at the start)."""
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + v
     return v
 
 
-def to_xlsx(rep, tz, t):
+def to_xlsx(rep: dict[str, Any], tz: str, t: Translate) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
+    if ws is None:                  # a new Workbook has one sheet, and it is active
+        ws = wb.create_sheet()
     ws.title = t(SHEETS[0])[:31]
     ws.append([t(h) for h in HEADERS])
     for r in rows(rep, tz, t):

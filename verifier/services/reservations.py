@@ -9,13 +9,20 @@ Index allocation is serialised per agency: `pg_advisory_xact_lock` on PostgreSQL
 status.publish uses too), `BEGIN IMMEDIATE` on SQLite. An index is new when it is above every
 index any badge or reservation of the agency ever had, or the lowest `free` one.
 """
+from __future__ import annotations
+
+import logging
 import re
+from typing import Any
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from ..models import Badge, StatusIndex
 from . import audit
 from .errors import BadRequest, Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 RESERVED, REGISTERED, FREE, RETIRED = "reserved", "registered", "free", "retired"
 STATES = (RESERVED, REGISTERED, FREE, RETIRED)
@@ -27,53 +34,56 @@ class IndexRegistered(Conflict):
     """The index belongs to a registered badge (its id and kid go into the answer)."""
     reason = "index_registered"
 
-    def __init__(self, badge):
+    def __init__(self, badge: Badge) -> None:
         self.badge_id, self.kid = badge.id, badge.kid
         super().__init__(f"status index {badge.status_idx} is registered to badge {badge.id} "
                          f"/ 该状态索引已登记给徽章 {badge.id}")
 
 
-def kid_hex(value):
+def kid_hex(value: object) -> str:
     k = value.lower() if isinstance(value, str) else None
     if k is None or not _KID.fullmatch(k):
         raise BadRequest("kid must be 16 hex digits (8 bytes)", reason="malformed")
     return k
 
 
-def serial_hex(value):
+def serial_hex(value: object) -> str:
     s = value.upper() if isinstance(value, str) else None
     if s is None or not _SERIAL.fullmatch(s):
         raise BadRequest("serial must be 1..16 hex digits", reason="malformed")
     return s
 
 
-def index_value(value):
+def index_value(value: object) -> int:
     if type(value) is not int or value < 0 or value >= 2 ** 62:
         raise BadRequest("status_idx must be a non-negative integer", reason="malformed")
     return value
 
 
-def lock_agency(session, agency_id):
+def lock_agency(session: Session, agency_id: str) -> None:
     """Serialise index allocation for agency_id until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": agency_id})
 
 
-def next_index(session, agency_id):
+def next_index(session: Session, agency_id: str) -> int:
     """One above every index a badge or reservation of the agency ever had."""
-    top_badge = session.scalar(select(func.coalesce(func.max(Badge.status_idx), -1))
-                               .where(Badge.agency_id == agency_id))
-    top_res = session.scalar(select(func.coalesce(func.max(StatusIndex.idx), -1))
-                             .where(StatusIndex.agency_id == agency_id))
+    top_badge: int = session.execute(
+        select(func.coalesce(func.max(Badge.status_idx), -1))
+        .where(Badge.agency_id == agency_id)).scalar_one()
+    top_res: int = session.execute(
+        select(func.coalesce(func.max(StatusIndex.idx), -1))
+        .where(StatusIndex.agency_id == agency_id)).scalar_one()
     return max(top_badge, top_res) + 1
 
 
-def reservation_json(r):
+def reservation_json(r: StatusIndex) -> dict[str, Any]:
     return {"status_idx": r.idx, "state": r.state, "kid": r.kid, "serial": r.serial,
             "reason": r.reason, "created_at": r.created_at, "updated_at": r.updated_at}
 
 
-def reserve(session, agency_id, kid, serial, now, actor):
+def reserve(session: Session, agency_id: str, kid: object, serial: object, now: int,
+            actor: str) -> tuple[StatusIndex, bool]:
     """(StatusIndex, created): a reserved index for the badge key `kid`. Asking again for the
     same kid and serial returns the same reservation (a retry after a lost answer)."""
     kid, serial = kid_hex(kid), serial_hex(serial)
@@ -100,10 +110,13 @@ def reserve(session, agency_id, kid, serial, now, actor):
     session.flush()
     audit.append(session, actor, "status_index.reserve", row.idx, now, agency_id=agency_id,
                  kid=kid, serial=serial)
+    log.info("status index %d of agency %s reserved for kid %s, serial %s (by %s)", row.idx,
+             agency_id, kid, serial, actor)
     return row, True
 
 
-def release(session, agency_id, idx, retire, reason, now, actor):
+def release(session: Session, agency_id: str, idx: object, retire: object, reason: object,
+            now: int, actor: str) -> StatusIndex:
     """Give back a reservation that was never registered: `retire` when a credential carrying
     it may exist (it was sent to a badge), else it becomes `free`."""
     idx = index_value(idx)
@@ -126,10 +139,12 @@ def release(session, agency_id, idx, retire, reason, now, actor):
     audit.append(session, actor, f"status_index.{row.state}", idx, now, agency_id=agency_id,
                  kid=row.kid, reason=row.reason)
     session.flush()
+    log.info("status index %d of agency %s given back: %s (by %s)", idx, agency_id, row.state,
+             actor)
     return row
 
 
-def listing(session, agency_id, state=None):
+def listing(session: Session, agency_id: str, state: str | None = None) -> list[StatusIndex]:
     if state is not None and state not in STATES:
         raise BadRequest(f"state must be one of {', '.join(STATES)}")
     q = select(StatusIndex).where(StatusIndex.agency_id == agency_id)
@@ -138,7 +153,8 @@ def listing(session, agency_id, state=None):
     return list(session.scalars(q.order_by(StatusIndex.idx)))
 
 
-def claim(session, agency_id, idx, kid, serial, now):
+def claim(session: Session, agency_id: str, idx: int, kid: str, serial: str,
+          now: int) -> StatusIndex | None:
     """Registration of badge (kid, serial) with index idx: consume its reservation. An index
     reserved for another key, retired or given back is refused; an index that was never
     reserved (a credential issued elsewhere) is left to the badges' own constraints."""

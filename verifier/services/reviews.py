@@ -10,13 +10,20 @@ optionally complain (a category and a comment). A review is bound to that consen
 Unresolved complaints count in the colour rules (services/colour.py) until the agency
 resolves them in the console.
 """
+from __future__ import annotations
+
+import logging
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..models import Review, TapView
 from . import audit
 from .colour import COMPLAINT_DAYS
 from .errors import BadRequest, Conflict, Forbidden, NotFound
+
+log = logging.getLogger(__name__)
 
 CATEGORIES = ("late", "attitude", "quality", "safety", "honesty", "other")
 REVIEW_WINDOW_S = 7 * 86400
@@ -27,11 +34,12 @@ class ReviewRefused(Forbidden):
     reason = "review_refused"
 
 
-def exists_for(session, view_id):
+def exists_for(session: Session, view_id: int) -> bool:
     return session.scalar(select(Review.id).where(Review.view_id == view_id)) is not None
 
 
-def open_complaints(session, agency_id, worker_ref, now, days=COMPLAINT_DAYS):
+def open_complaints(session: Session, agency_id: str, worker_ref: str, now: int,
+                    days: int = COMPLAINT_DAYS) -> int:
     """Unresolved complaints about a worker within the last `days` days."""
     return session.scalar(select(func.count(Review.id)).where(
         Review.agency_id == agency_id, Review.worker_ref == worker_ref,
@@ -39,8 +47,10 @@ def open_complaints(session, agency_id, worker_ref, now, days=COMPLAINT_DAYS):
         Review.created_at >= now - days * 86400)) or 0
 
 
-def submit(session, token_hash, viewer_hash, agency_id, worker_ref, stars, category, comment,
-           now, window=REVIEW_WINDOW_S):
+def submit(session: Session, token_hash: str | None, viewer_hash: str, agency_id: str,
+           worker_ref: str, stars: str | int | None, category: str | None,
+           comment: str | None, now: int,
+           window: int = REVIEW_WINDOW_S) -> Review:
     """Store a review for the consent tap whose token hashes to `token_hash`; raises
     ReviewRefused / Conflict / BadRequest with a stable reason."""
     view = session.scalar(select(TapView).where(TapView.token_hash == token_hash)) \
@@ -67,15 +77,18 @@ def submit(session, token_hash, viewer_hash, agency_id, worker_ref, stars, categ
     except IntegrityError as err:
         raise Conflict("this consent tap already has a review",
                        reason="already_reviewed") from err
+    log.info("review recorded: agency %s, %d stars%s", view.agency_id, stars,
+             f", complaint ({category})" if category else "")
     return review
 
 
-def _validate(stars, category, comment):
+def _validate(stars: str | int | None, category: str | None,
+              comment: str | None) -> tuple[int, str | None, str | None]:
     try:
-        stars = int(stars)
+        n = int(stars if stars is not None else "")
     except (TypeError, ValueError) as err:
         raise BadRequest("stars must be 1 to 5", reason="bad_review") from err
-    if not 1 <= stars <= 5:
+    if not 1 <= n <= 5:
         raise BadRequest("stars must be 1 to 5", reason="bad_review")
     category = category or None
     if category is not None and category not in CATEGORIES:
@@ -84,16 +97,18 @@ def _validate(stars, category, comment):
     if comment is not None and len(comment) > COMMENT_MAX:
         raise BadRequest(f"a comment has at most {COMMENT_MAX} characters",
                          reason="bad_review")
-    return stars, category, comment
+    return n, category, comment
 
 
-def for_worker(session, agency_id, worker_ref, limit=100):
+def for_worker(session: Session, agency_id: str, worker_ref: str,
+               limit: int = 100) -> list[Review]:
     return list(session.scalars(select(Review).where(Review.agency_id == agency_id,
                                                      Review.worker_ref == worker_ref)
                                 .order_by(Review.id.desc()).limit(limit)))
 
 
-def resolve(session, agency_id, review_id, now, actor, note=""):
+def resolve(session: Session, agency_id: str, review_id: int, now: int, actor: str,
+            note: str | None = "") -> Review:
     r = session.get(Review, review_id)
     if r is None or r.agency_id != agency_id:
         raise NotFound("no such review in this agency")
@@ -105,4 +120,5 @@ def resolve(session, agency_id, review_id, now, actor, note=""):
     audit.append(session, actor, "complaint.resolve", r.id, now, agency_id=agency_id,
                  worker_ref=r.worker_ref)
     session.flush()
+    log.info("complaint %d resolved: agency %s, by %s", r.id, agency_id, actor)
     return r

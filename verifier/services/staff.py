@@ -9,17 +9,23 @@
 - CSRF: every console POST carries the session's token in a form field (`csrf`); the login
   form, before a session exists, uses a double-submit cookie.
 """
+from __future__ import annotations
+
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from ..models import StaffSession, StaffUser
 from . import audit
 from .errors import BadRequest, Conflict
 from .registry import get_agency
+
+log = logging.getLogger(__name__)
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
 MAXMEM = 64 * 1024 * 1024
@@ -29,23 +35,23 @@ SESSION_TTL_S = 8 * 3600
 MIN_PASSWORD = 10
 
 
-def _b64(data):
+def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def hash_password(password, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P):
+def hash_password(password: str, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
     salt = secrets.token_bytes(16)
     dk = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=MAXMEM,
                         dklen=32)
     return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(dk)}"
 
 
-def check_password(stored, password):
+def check_password(stored: str, password: str) -> tuple[bool, bool]:
     """(ok, needs_rehash)."""
     try:
-        scheme, n, r, p, salt, dk = stored.split("$")
-        n, r, p = int(n), int(r), int(p)
-        salt, dk = base64.b64decode(salt), base64.b64decode(dk)
+        scheme, n_text, r_text, p_text, salt_text, dk_text = stored.split("$")
+        n, r, p = int(n_text), int(r_text), int(p_text)
+        salt, dk = base64.b64decode(salt_text), base64.b64decode(dk_text)
     except (ValueError, AttributeError):
         return False, False
     if scheme != "scrypt":
@@ -56,7 +62,8 @@ def check_password(stored, password):
     return ok, ok and (n, r, p) != (SCRYPT_N, SCRYPT_R, SCRYPT_P)
 
 
-def create_user(session, agency_id, username, password, now, actor, display_name=None):
+def create_user(session: Session, agency_id: str, username: str, password: str, now: int,
+                actor: str, display_name: str | None = None) -> StaffUser:
     get_agency(session, agency_id)
     if not isinstance(username, str) or not 3 <= len(username) <= 64 or \
             not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -73,10 +80,12 @@ def create_user(session, agency_id, username, password, now, actor, display_name
     session.add(user)
     session.flush()
     audit.append(session, actor, "staff.create", username, now, agency_id=agency_id)
+    log.info("console user %d created for agency %s (by %s)", user.id, agency_id, actor)
     return user
 
 
-def authenticate(session, username, password, now):
+def authenticate(session: Session, username: str | None, password: str | None,
+                 now: int) -> tuple[StaffUser | None, str | None]:
     """(StaffUser, None) for a right username and password, else (None, reason) with reason
     `login_failed` (one answer for every cause, so it does not tell which usernames exist)
     or `locked`. Returns instead of raising so that the failure count is committed."""
@@ -91,14 +100,18 @@ def authenticate(session, username, password, now):
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILURES:
             user.locked_until, user.failed_logins = now + LOCK_S, 0
+            log.warning("console user %d locked for %d s after %d wrong passwords", user.id,
+                        LOCK_S, MAX_FAILURES)
         return None, "login_failed"
     user.failed_logins, user.locked_until = 0, None
     if rehash:
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(password or "")
+        log.info("console user %d: password re-hashed with the current scrypt cost", user.id)
     return user, None
 
 
-def start_session(session, user, now, ttl=SESSION_TTL_S):
+def start_session(session: Session, user: StaffUser, now: int,
+                  ttl: int = SESSION_TTL_S) -> tuple[str, str]:
     """(cookie secret, csrf token) of a new session for user."""
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -108,10 +121,12 @@ def start_session(session, user, now, ttl=SESSION_TTL_S):
     audit.append(session, f"staff:{user.username}", "staff.login", user.username, now,
                  agency_id=user.agency_id)
     session.flush()
+    log.info("console login: user %d of agency %s", user.id, user.agency_id)
     return secret, csrf
 
 
-def current(session, secret, now):
+def current(session: Session, secret: str | None,
+            now: int) -> tuple[StaffUser, StaffSession] | tuple[None, None]:
     """(StaffUser, StaffSession) for a live session cookie, or (None, None)."""
     if not secret:
         return None, None
@@ -124,15 +139,15 @@ def current(session, secret, now):
     return user, row
 
 
-def end_session(session, secret):
+def end_session(session: Session, secret: str | None) -> None:
     if secret:
         session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(secret)))
 
 
-def csrf_ok(expected, presented):
+def csrf_ok(expected: str | None, presented: object) -> bool:
     return bool(expected) and isinstance(presented, str) and \
         hmac.compare_digest(expected.encode(), presented.encode())
 
 
-def _hash(secret):
+def _hash(secret: str) -> str:
     return hashlib.sha256(("staff:" + secret).encode()).hexdigest()

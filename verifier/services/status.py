@@ -4,26 +4,38 @@ badges' lifecycle states, signed, stored with seq + 1 and published at /sl/<agen
 State -> 2-bit value: registered/active valid, suspended/lost suspended, revoked revoked; a
 retired status index reservation (services/reservations.py) revoked.
 """
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from host import wire
+from host.wire.keys import PrivateKey
 from host.wire.status import StatusList, build_status_list
 
 from ..models import Badge, StatusIndex, StatusListBlob
 from .errors import NoStatusKey
+
+if TYPE_CHECKING:
+    from .trust import TrustStore
+
+log = logging.getLogger(__name__)
 
 STATE_BITS = {"registered": wire.VALID, "active": wire.VALID, "suspended": wire.SUSPENDED,
               "lost": wire.SUSPENDED, "revoked": wire.REVOKED}
 MIN_ENTRIES = 1024
 
 
-def status_uri(base_url, agency_id):
+def status_uri(base_url: str, agency_id: str) -> str:
     return f"{base_url.rstrip('/')}/sl/{agency_id}"
 
 
-def build_bits(session, agency_id):
-    rows = session.execute(select(Badge.status_idx, Badge.state)
-                           .where(Badge.agency_id == agency_id)).all()
+def build_bits(session: Session, agency_id: str) -> StatusList:
+    rows = [(idx, state) for idx, state in session.execute(
+        select(Badge.status_idx, Badge.state).where(Badge.agency_id == agency_id))]
     # a retired reservation: a credential carrying it may exist on a badge never registered
     rows += [(idx, "revoked") for idx in session.scalars(select(StatusIndex.idx).where(
         StatusIndex.agency_id == agency_id, StatusIndex.state == "retired"))]
@@ -38,7 +50,8 @@ def build_bits(session, agency_id):
     return lst
 
 
-def publish(session, store, agency_id, key, base_url, now, ttl, validity):
+def publish(session: Session, store: TrustStore, agency_id: str, key: PrivateKey | None,
+            base_url: str, now: int, ttl: int, validity: int) -> bytes:
     """Sign and store the next list for agency_id; the caller commits and then refreshes the
     store. Returns the token bytes."""
     if key is None:
@@ -52,10 +65,12 @@ def publish(session, store, agency_id, key, base_url, now, ttl, validity):
     token = build_status_list(key, uri, build_bits(session, agency_id), seq, now,
                               now + validity, ttl)
     store.import_status_list(session, token, now, "system", own=True, agency_id=agency_id)
+    log.info("status list published: %s seq %d (ttl %d s, valid %d s)", uri, seq, ttl,
+             validity)
     return token
 
 
-def latest_token(session, agency_id):
+def latest_token(session: Session, agency_id: str) -> bytes | None:
     return session.scalar(select(StatusListBlob.token)
                           .where(StatusListBlob.agency_id == agency_id)
                           .order_by(StatusListBlob.seq.desc()).limit(1))

@@ -6,36 +6,43 @@ atomically and lookups stay O(1) (dicts and the 2-bit array). The database holds
 imported or published list (with its seq); `refresh` brings a process up to date with what
 other processes wrote.
 """
+from __future__ import annotations
+
+import logging
 import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from host import wire
+from host.wire.keys import PublicKey
 from host.wire.status import StatusListToken
 
 from ..models import AgencyKey, StatusListBlob, TrustListBlob
 from . import audit
 from .errors import StaleList
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Snapshot:
-    trust: object = None                     # wire.TrustList or None
-    lists: dict = field(default_factory=dict)   # uri -> StatusListToken
+    trust: wire.TrustList | None = None
+    lists: dict[str, StatusListToken] = field(default_factory=dict)   # uri -> list
 
 
 class TrustStore:
-    def __init__(self, authority_key=None, refresh_s=5):
+    def __init__(self, authority_key: PublicKey | None = None, refresh_s: float = 5) -> None:
         self.authority_key = authority_key
         self.refresh_s = refresh_s
         self.snapshot = Snapshot()
-        self._last_refresh = None
+        self._last_refresh: int | None = None
         self._lock = threading.Lock()
         self.cache = wire.CredentialCache(100_000)
 
     # -- reading ----------------------------------------------------------------------
-    def status_for(self, cred):
+    def status_for(self, cred: wire.Credential) -> StatusListToken | None:
         """The StatusListToken for a credential's status uri, or None when we hold none
         (or the list is not signed by the credential's own agency or the authority)."""
         lst = self.snapshot.lists.get(cred.status_uri)
@@ -43,14 +50,15 @@ class TrustStore:
             return None
         return lst
 
-    def list_for_agency(self, agency_id):
+    def list_for_agency(self, agency_id: str) -> StatusListToken | None:
         for lst in self.snapshot.lists.values():
             if lst.signer is not None and lst.signer.id == agency_id:
                 return lst
         return None
 
     # -- importing --------------------------------------------------------------------
-    def import_trust_list(self, session, data, now, actor):
+    def import_trust_list(self, session: Session, data: bytes, now: int,
+                          actor: str) -> wire.TrustList:
         if self.authority_key is None:
             raise wire.UnknownKey("no authority key configured (AUTHORITY_KEY)")
         trust = wire.TrustList.load(data, self.authority_key, now)
@@ -71,9 +79,13 @@ class TrustStore:
         audit.append(session, actor, "trust_list.import", f"seq {trust.seq}", now,
                      iss=trust.iss, agencies=len(trust))
         session.flush()
+        log.info("trust list imported: %s seq %d, %d agencies (by %s)", trust.iss, trust.seq,
+                 len(trust), actor)
         return trust
 
-    def import_status_list(self, session, data, now, actor, own=False, agency_id=None):
+    def import_status_list(self, session: Session, data: bytes, now: int, actor: str,
+                           own: bool = False,
+                           agency_id: str | None = None) -> StatusListToken:
         trust = self.snapshot.trust
         if trust is None:
             raise wire.UnknownKey("no trust list loaded: import one first")
@@ -92,11 +104,13 @@ class TrustStore:
         if not own:
             audit.append(session, actor, "status_list.import", lst.uri, now,
                          agency_id=signer, seq=lst.seq)
+            log.info("status list imported: %s seq %d, signed by %s (by %s)", lst.uri, lst.seq,
+                     signer or "the authority", actor)
         session.flush()
         return lst
 
     # -- keeping up with the database -------------------------------------------------
-    def refresh(self, session, now, force=False):
+    def refresh(self, session: Session, now: int, force: bool = False) -> Snapshot:
         """Load newer trust/status lists from the database (at most every refresh_s)."""
         if not force and self._last_refresh is not None and \
                 now - self._last_refresh < self.refresh_s:
@@ -119,10 +133,18 @@ class TrustStore:
                     if held is None or held.seq < seq or trust is not snap.trust:
                         tok = session.scalar(select(StatusListBlob.token).where(
                             StatusListBlob.uri == uri, StatusListBlob.seq == seq))
+                        if tok is None:
+                            continue
                         try:
                             lists[uri] = StatusListToken.load(tok, trust, None)
-                        except wire.WireError:
-                            lists.pop(uri, None)     # its signer left the trust list
+                            log.debug("status list %s seq %d loaded", uri, seq)
+                        except wire.WireError as err:
+                            if lists.pop(uri, None) is not None:     # its signer left the
+                                log.warning("status list %s dropped: seq %d refused (%s)",
+                                            uri, seq, err)          # trust list
+            if trust is not snap.trust and trust is not None:
+                log.info("trust list %s seq %d in force: %d trusted agencies", trust.iss,
+                         trust.seq, len(trust))
             if trust is not snap.trust or lists != snap.lists:
                 self.snapshot = Snapshot(trust, lists)
             self._last_refresh = now

@@ -1,10 +1,18 @@
-"""Blueprints (thin: parse, authorize, call a service, render JSON) and error handlers."""
-from flask import jsonify
+"""Blueprints (thin: parse, authorize, call a service, render JSON), error handlers, and the
+request log: one INFO line per refused request (every 4xx, and a red employer page or a
+console redirect to the login), with method, path (tap tokens cut out), status and reason."""
+import logging
+
+from flask import g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from host import wire
 
 from ..services.errors import ServiceError
+from .common import log_path
+
+log = logging.getLogger(__name__)
 
 WIRE_STATUS = {"malformed": 400, "oversized": 413}
 # HTML pages (employer page, console): not part of the OpenAPI document
@@ -40,3 +48,25 @@ def init_app(app):
         reason = {413: "oversized", 429: "rate_limited"}.get(
             err.code, (err.name or "error").lower().replace(" ", "_"))
         return jsonify(reason=reason, message=err.description), err.code
+
+    @app.after_request
+    def _log_refusal(resp):
+        reason = g.pop("log_reason", None)
+        status = resp.status_code
+        if status >= 500 or (reason is None and status < 400):
+            return resp
+        if reason is None:
+            reason = _reason_of(resp)
+        detail = g.pop("log_detail", None)
+        log.info("refused %s %s -> %d %s%s", request.method, log_path(request.path), status,
+                 reason, f" ({detail})" if detail else "")
+        return resp
+
+
+def _reason_of(resp):
+    """The reason code of a JSON refusal, else the HTTP status as a code (not_found, ...)."""
+    if resp.is_json and not resp.is_streamed:
+        body = resp.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("reason"), str):
+            return body["reason"]
+    return HTTP_STATUS_CODES.get(resp.status_code, "error").lower().replace(" ", "_")

@@ -2,6 +2,7 @@
 import base64
 import binascii
 import json
+import logging
 
 from flask import Blueprint, jsonify, request
 
@@ -9,9 +10,10 @@ from host import wire
 
 from ..services import auth, ledger
 from . import wire_status
-from .common import bearer, ext, rate_limited, raw_body
+from .common import bearer, ext, rate_limited, raw_body, refused
 
 bp = Blueprint("api", __name__)
+log = logging.getLogger(__name__)
 
 
 def _b64(text):
@@ -58,6 +60,11 @@ def verify():
     x.metrics.inc("xinka_verifications_total", "verifications by reason",
                   reason=verdict.reason or "valid")
     body = verdict.to_json()
+    if not verdict.valid:
+        badge = body.get("badge") or {}
+        refused(verdict.reason, ", ".join(f"{k} {v}" for k, v in (
+            ("purpose", body.get("purpose")), ("agency", body.get("agency")),
+            ("badge", badge.get("kid")), ("counter", body.get("counter"))) if v is not None))
     return jsonify(body), 200 if verdict.valid else wire_status(verdict.reason)
 
 
@@ -70,6 +77,7 @@ def checkins():
             s.expunge(terminal)
     if terminal is None:
         return jsonify(reason="unauthorized", message="terminal token required / 需要终端令牌"), 401
+    refused_count = signals = 0
     body = raw_body(x.config["CHECKIN_MAX_BYTES"])
     try:
         data = json.loads(body)
@@ -77,8 +85,10 @@ def checkins():
         data = None
     items = data.get("items") if isinstance(data, dict) else None
     if not isinstance(items, list):
+        refused("malformed", f"terminal {terminal.id}")
         return jsonify(reason="malformed", message='body must be {"items": [...]}'), 400
     if len(items) > x.config["CHECKIN_MAX_ITEMS"]:
+        refused("oversized", f"terminal {terminal.id}, {len(items)} items")
         return jsonify(reason="oversized",
                        message=f"at most {x.config['CHECKIN_MAX_ITEMS']} items"), 413
     now = x.now()
@@ -96,7 +106,25 @@ def checkins():
             seen = _seen_at(items[i])
             if seen is not None:
                 x.last_ingest_lag = now - seen
+        if r["result"] == "refused":
+            refused_count += 1
+            log.info("check-in item %d from terminal %s refused: %s%s", i, terminal.id,
+                     r.get("reason"), _badge(r))
+        if r.get("clone_signal"):
+            signals += 1
+            log.warning("clone evidence recorded: check-in item %d from terminal %s (%s)%s", i,
+                        terminal.id, r["result"] if r["result"] != "refused" else r.get("reason"),
+                        _badge(r))
+    log.info("check-in batch from terminal %s (agency %s): %d items, %d accepted, %d duplicate, "
+             "%d refused, %d clone signals", terminal.id, terminal.agency_id, len(items),
+             summary.get("accepted", 0), summary.get("duplicate", 0), refused_count, signals)
     return jsonify(results=results, summary=summary), 200
+
+
+def _badge(r):
+    if r.get("badge") is None:
+        return ""
+    return f", badge {r['badge']} counter {r.get('counter')}"
 
 
 def _seen_at(item):

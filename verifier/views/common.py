@@ -1,5 +1,8 @@
-"""Helpers shared by the blueprints: the extension, auth, rate limiting, JSON bodies."""
+"""Helpers shared by the blueprints: the extension, auth, rate limiting, JSON bodies, and
+what the request log says about a refusal (`refused(reason, detail)`, `log_path`)."""
 import functools
+import hashlib
+import re
 
 from flask import abort, current_app, g, jsonify, request
 
@@ -9,6 +12,34 @@ from ..services.errors import BadRequest, Forbidden
 
 def ext():
     return current_app.extensions["xinka"]
+
+
+_TAP = re.compile(r"/t/[^/?#\s\"']*")
+
+
+def log_path(path):
+    """A request path fit for a log line: the token of a tap URL (/t/<b64>, which carries the
+    worker's credential) becomes "…" and 8 hex digits of its SHA-256, enough to tell requests
+    for one tap apart from another."""
+    if not path.startswith("/t/"):
+        return path
+    b64, slash, rest = path[3:].partition("/")
+    if not b64:
+        return path
+    return "/t/…" + hashlib.sha256(b64.encode()).hexdigest()[:8] + slash + rest
+
+
+def redact_taps(text):
+    """Every tap URL path in a text (an access log line) cut to /t/…"""
+    return _TAP.sub("/t/…", text)
+
+
+def refused(reason, detail=None):
+    """Name the reason (and context, never personal data) of this request's refusal for the
+    request log: one INFO line per refused request (views/__init__.py)."""
+    g.log_reason = reason
+    if detail:
+        g.log_detail = detail
 
 
 def bearer():
@@ -22,6 +53,7 @@ def rate_limited(view):
     @functools.wraps(view)
     def wrapper(*a, **kw):
         if not ext().limiter.allow(request.remote_addr or "?"):
+            refused("rate_limited")
             return jsonify(reason="rate_limited", message="too many requests / 请求过于频繁"), 429
         return view(*a, **kw)
     return wrapper

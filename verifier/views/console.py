@@ -14,7 +14,7 @@ from ..models import Worker
 from ..services import colour, console, registry, reviews, staff, status as status_service
 from ..services.errors import ServiceError
 from . import html
-from .common import ext
+from .common import ext, refused
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -43,8 +43,10 @@ def login_required(view):
                 s.expunge(user)
                 s.expunge(sess)
         if user is None:
+            refused("no_session", "sent to the login page")
             return redirect(url_for("console.login", next=request.full_path))
         if request.method == "POST" and not staff.csrf_ok(sess.csrf, request.form.get("csrf")):
+            refused("csrf", f"console user {user.id}")
             return _page("console/message.html", 403, title_msg=N_("Request refused"),
                          text_msg=N_("The form expired or came from elsewhere. Reload the "
                                      "page and try again."))
@@ -80,6 +82,8 @@ def login():
                                 secure=_secure(), path="/console/")
                 resp.delete_cookie(LOGIN_COOKIE, path="/console/")
                 return html.security_headers(resp)
+    if error:
+        refused(error, "console login")
     token = secrets.token_urlsafe(24)
     resp = _page("console/login.html", 401 if error else 200, csrf=token, error=error,
                  next=request.values.get("next", ""))
@@ -191,6 +195,7 @@ def _after_change():
 
 
 def _error(err):
+    refused(err.reason, "console")
     return _page("console/message.html", err.http_status, title_msg=N_("Not done"),
                  text_msg=None, detail=err.message)
 
@@ -225,6 +230,7 @@ def badge_action(badge_id, action):
         reason = request.form.get("reason", "").strip()[:500]
         if request.form.get("confirm") != "yes" or not reason:
             error = "confirm_needed"
+            refused(error, f"badge {badge_id} {action}")
         else:
             try:
                 with x.db.session() as s:
@@ -257,6 +263,7 @@ def cancel(worker_id):
         reason = request.form.get("reason", "").strip()[:500]
         if request.form.get("confirm") != "yes" or not reason:
             error = "confirm_needed"
+            refused(error, f"worker {worker_id} cancel")
         else:
             try:
                 with x.db.session() as s:

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from ..services import employer, reviews
 from ..services.errors import ServiceError
 from . import html
-from .common import ext
+from .common import ext, refused
 
 bp = Blueprint("employer", __name__)
 
@@ -58,6 +58,9 @@ def tap_page(b64):
     x.metrics.inc("xinka_employer_pages_total", "employer pages by colour and reason",
                   colour=page.decision.colour, reason=page.decision.headline)
     status = STATUS.get(page.decision.headline, 200)
+    if page.decision.colour == "red":
+        refused(page.decision.headline, f"red page, {page.purpose or 'unread'} tap"
+                + (f", agency {page.agency_id}" if page.agency_id else ""))
     body = render_template("employer/page.html", page=page, b64=b64,
                            review_csrf=review_csrf(secret), categories=reviews.CATEGORIES,
                            reload_min=x.config["RELOAD_WINDOW_S"] // 60)
@@ -81,6 +84,7 @@ def review(b64):
                            x.config["REVIEW_WINDOW_S"])
     except ServiceError as err:
         reason = err.reason if err.reason in _REFUSALS else "bad_review"
+        refused(reason, "review")
         body = render_template("employer/review_result.html", ok=False, reason=reason)
         return _finish(make_response(body, err.http_status))
     body = render_template("employer/review_result.html", ok=True, reason=None)

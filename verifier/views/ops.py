@@ -1,4 +1,6 @@
 """Operations: health, readiness, metrics, the OpenAPI document, published status lists."""
+import logging
+
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
@@ -7,6 +9,7 @@ from ..services import status as status_service
 from .common import ext, rate_limited
 
 bp = Blueprint("ops", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/healthz")
@@ -23,6 +26,7 @@ def readyz():
             s.execute(text("SELECT 1"))
             snap = x.store.refresh(s, x.now(), force=True)
     except Exception as err:        # noqa: BLE001 - readiness reports any failure
+        log.warning("not ready: database %s: %s", type(err).__name__, err)
         return jsonify(ready=False, problems=[f"database: {type(err).__name__}"]), 503
     now = x.now()
     if snap.trust is None:

@@ -10,12 +10,16 @@ module.
 - `flask --app verifier i18n-extract` rewrites messages.pot from the sources and merges it
   into both .po files; `i18n-compile` writes the .mo files (verifier/i18n/tools.py).
 
-Codes that the services return (verdict reasons, complaint categories) get their texts here,
-marked with `N_` so extraction finds them.
+Codes that the services return (verdict reasons, complaint categories) get their texts in
+verifier/i18n/messages.py, marked with `N_` so extraction finds them; that module imports
+nothing, so services may use it.
 """
 import gettext as _gettext
 import io
 import pathlib
+
+from .messages import (ACTIONS, BADGE_STATES, CATEGORIES, REASONS, REVIEW_REFUSALS,  # noqa: F401
+                       VERDICTS, WORKER_STATES, N_)
 
 HERE = pathlib.Path(__file__).parent
 DOMAIN = "messages"
@@ -24,87 +28,6 @@ DEFAULT_LOCALE = "zh_CN"
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 LANG_ARG = {"zh": "zh_CN", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en"}
 COOKIE = "lang"
-
-
-def N_(msgid):
-    """Marks a msgid for extraction; translated where it is shown."""
-    return msgid
-
-
-VERDICTS = {
-    "green": N_("Genuine and active"),
-    "yellow": N_("Genuine, but check"),
-    "red": N_("Do not trust"),
-}
-
-REASONS = {
-    "ok": N_("The badge is genuine, current and active."),
-    "malformed": N_("This link is damaged or incomplete. Ask the worker to tap the badge "
-                    "again."),
-    "oversized": N_("This link is far too long to come from a badge."),
-    "wrong_alg": N_("The badge's signature is not genuine: the badge may be forged."),
-    "bad_signature": N_("The badge's signature is not genuine: the badge may be forged."),
-    "unknown_key": N_("The badge's key is not known here: the badge may be forged or "
-                      "belong to another system."),
-    "untrusted_issuer": N_("The agency that issued this badge is not on the trusted list."),
-    "expired": N_("The badge's credential has expired."),
-    "not_yet_valid": N_("The badge's credential is not valid yet."),
-    "wrong_purpose": N_("This is not an employer link: it is meant for a check-in "
-                        "terminal."),
-    "revoked": N_("The agency has revoked this badge."),
-    "suspended": N_("The agency has suspended this badge."),
-    "lost": N_("This badge was reported lost."),
-    "cancelled": N_("The worker's registration was cancelled."),
-    "already_used": N_("This link was already used. Ask the worker to tap the badge again."),
-    "replayed": N_("This link is old or a copy. Ask the worker to tap the badge again."),
-    "stale_status": N_("The revocation list is out of date, so the badge cannot be checked "
-                       "now."),
-    "rate_limited": N_("Too many checks from this network. Wait a minute, then tap again."),
-    "status_unknown": N_("The badge is genuine, but its current status could not be "
-                         "confirmed."),
-    "status_stale": N_("The badge is genuine, but the revocation list is out of date."),
-    "health_expired": N_("The health check has expired."),
-    "health_missing": N_("No health check on file."),
-    "insurance_expired": N_("The insurance has expired."),
-    "insurance_missing": N_("No insurance on file."),
-    "records_incomplete": N_("The health check or the insurance needs attention. Ask the "
-                             "worker to press the badge button to share details."),
-    "complaints": N_("Several recent complaints are waiting for the agency to resolve "
-                     "them."),
-}
-
-CATEGORIES = {
-    "late": N_("Late or absent"),
-    "attitude": N_("Attitude"),
-    "quality": N_("Quality of work"),
-    "safety": N_("Safety"),
-    "honesty": N_("Honesty"),
-    "other": N_("Other"),
-}
-
-BADGE_STATES = {
-    "registered": N_("registered"), "active": N_("active"), "suspended": N_("suspended"),
-    "lost": N_("lost"), "revoked": N_("revoked"),
-}
-
-WORKER_STATES = {"active": N_("active"), "cancelled": N_("cancelled")}
-
-ACTIONS = {
-    "suspend": N_("Suspend"), "reinstate": N_("Reinstate"), "lose": N_("Report lost"),
-    "revoke": N_("Revoke"), "activate": N_("Activate"), "cancel": N_("Cancel registration"),
-}
-
-REVIEW_REFUSALS = {
-    "no_consent_tap": N_("A review needs a consent tap: ask the worker to press the badge "
-                         "button, tap the badge, and review from that page."),
-    "not_viewer": N_("Only the phone that opened the consent page can review this visit."),
-    "other_worker": N_("This consent tap belongs to another worker: a review can only be "
-                       "about the worker who was tapped."),
-    "already_reviewed": N_("This visit already has a review: one review per consent tap."),
-    "review_window": N_("The time to review this visit is over."),
-    "bad_review": N_("Please give 1 to 5 stars, a known category and at most 500 "
-                     "characters."),
-}
 
 
 def compile_po(path):

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..i18n import N_
+from ..i18n.messages import N_
 from ..models import Checkin, Worker
 from . import attendance
 from .periods import bounds

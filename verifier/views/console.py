@@ -9,7 +9,7 @@ import secrets
 from flask import (Blueprint, abort, current_app, g, make_response, redirect,
                    render_template, request, url_for)
 
-from ..i18n import N_
+from ..i18n.messages import N_
 from ..models import Worker
 from ..services import colour, console, registry, reviews, staff, status as status_service
 from ..services.errors import ServiceError

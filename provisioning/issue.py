@@ -4,7 +4,7 @@ self-test verified here -> register -> lock -> activate.
 
 A badge that was wiped and is issued again still has a live registration (registered, active,
 suspended or lost) of its serial: the new badge is registered through the verifier's re-issue,
-which revokes that old registration in the same transaction (DESIGN: re-provisioning makes a
+which revokes that old registration in the same transaction (docs/protocol.md: re-provisioning makes a
 new key and a new status index and revokes the old one at the same moment). Older live
 registrations of the same serial, if any, are revoked right after.
 

@@ -1,7 +1,7 @@
 """A badge wiped and issued again, over a real pty against the real verifier
 (testkit/real_verifier.py): the new registration goes through the verifier's
 re-issue, so the old registration of the same serial is revoked in the same transaction
-(DESIGN: re-provisioning makes a new key and a new status index; the old one is revoked at the
+(docs/protocol.md: re-provisioning makes a new key and a new status index; the old one is revoked at the
 same moment)."""
 from host import wire
 from host.wire import sample

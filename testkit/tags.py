@@ -1,9 +1,13 @@
 """Reading simulated (or real) badges with nfcpy, as a phone and a terminal do.
 
 - read_tap: nfcpy's own Type 2 tag code reads the NDEF URI, as a phone does;
-- checkin: the terminal's side of the check-in, as a PN532 or a phone does it: raw NFC Forum
-  Type 2 frames through nfcpy's clf.exchange (NT3H2111 data sheet "Pass-through mode"; framing
-  in docs/protocol.md "Check-in challenge").
+- checkin and its steps (session, wait, write_window, send, receive): the terminal's side of
+  the check-in, as a PN532 or a phone does it: raw NFC Forum Type 2 frames through nfcpy's
+  clf.exchange. Thin wrappers over xinka.passthrough.PassThrough and xinka.sram, the
+  terminals' own exchange and windows (docs/protocol.md "SRAM exchange"), so the tests drive
+  the badge with the code the terminals run; `send` also takes windows built by hand
+  (malformed ones included), and `x` is one raw frame whose nfc.clf.CommunicationError is the
+  caller's.
 Used by the badge tests and bench/bench_badge_tap.py.
 """
 import time
@@ -11,15 +15,26 @@ import time
 import nfc
 
 from host.wire import parse_tap_url
+from xinka.passthrough import PassThrough
 
-READ, FAST_READ, WRITE = 0x30, 0x3A, 0xA2
-SESSION_PAGE = 0xEC          # NC_REG .. WDT_LS, then ED: WDT_MS, I2C_CLOCK_STR, NS_REG, 00
-SRAM_FIRST, SRAM_LAST = 0xF0, 0xFF
-PTHRU, DIR_NFC_TO_I2C = 0x40, 0x01
-SRAM_I2C_READY, SRAM_RF_READY = 0x10, 0x08
-ACK = 0x0A
-K_CHALLENGE, K_RESPONSE, K_ERROR = 1, 2, 3
-CHUNK = 60
+# the names the tests and the bench use, re-exported from the one definition
+from xinka.sram import (  # noqa: F401
+    ACK,
+    FAST_READ,
+    K_CHALLENGE,
+    K_ERROR,
+    K_RESPONSE,
+    READ,
+    SESSION_PAGE,
+    SRAM_FIRST,
+    SRAM_I2C_READY,
+    SRAM_LAST,
+    SRAM_RF_READY,
+    WRITE,
+    windows,
+)
+from xinka.sram import PAYLOAD as CHUNK  # noqa: F401 - the tests' name for it
+
 TIMEOUT = 0.05
 
 
@@ -41,75 +56,47 @@ def x(clf, frame, timeout=TIMEOUT):
     return bytes(clf.exchange(bytearray(frame), timeout))
 
 
+def passthrough(clf, timeout=3.0):
+    """PassThrough over clf.exchange, `timeout` s for each wait on the badge."""
+    return PassThrough(lambda frame, ms: x(clf, frame, ms / 1000),
+                       frame_ms=round(TIMEOUT * 1000), wait_ms=round(timeout * 1000))
+
+
 def session(clf):
     """(NC_REG, NS_REG) read through the RF side's session register page."""
-    r = x(clf, (READ, SESSION_PAGE))
-    if len(r) != 16:
-        raise TerminalError("session read answered %s" % r.hex())
-    return r[0], r[6]
+    return passthrough(clf).session()
 
 
 def wait(clf, pred, timeout=3.0):
-    end = time.monotonic() + timeout
-    while True:
-        nc, ns = session(clf)
-        if pred(nc, ns):
-            return nc, ns
-        if time.monotonic() > end:
-            raise TerminalError("timeout: NC_REG %02x NS_REG %02x" % (nc, ns))
-        time.sleep(0.002)
-
-
-def windows(kind, payload):
-    """64-byte SRAM windows: kind, index, count, chunk length, 60 payload bytes (zero padded)."""
-    n = max(1, -(-len(payload) // CHUNK))
-    out = []
-    for i in range(n):
-        chunk = payload[i * CHUNK:(i + 1) * CHUNK]
-        out.append(bytes((kind, i, n, len(chunk))) + chunk + bytes(CHUNK - len(chunk)))
-    return out
+    """Poll the session registers until pred(nc, ns): (nc, ns); passthrough.TagError
+    badge_timeout when it does not come."""
+    return passthrough(clf, timeout).wait(pred, "the test's condition")
 
 
 def write_window(clf, window):
     """WRITE pages F0h..FFh, 4 bytes each; the write to FFh hands the SRAM to the badge."""
-    for p in range(16):
-        r = x(clf, (WRITE, SRAM_FIRST + p) + tuple(window[4 * p:4 * p + 4]))
-        if r != bytes((ACK,)):
-            raise TerminalError("WRITE %02x answered %s" % (SRAM_FIRST + p, r.hex()))
+    passthrough(clf).write_window(window)
 
 
 def send(clf, wins):
     """Confirm pass-through NFC -> I2C, then write the windows, each once the badge took the
     one before (SRAM_I2C_READY low)."""
-    wait(clf, lambda nc, ns: nc & (PTHRU | DIR_NFC_TO_I2C) == PTHRU | DIR_NFC_TO_I2C)
-    for i, w in enumerate(wins):
-        if i:
-            wait(clf, lambda nc, ns: not ns & SRAM_I2C_READY)
-        write_window(clf, w)
+    passthrough(clf).send_windows(wins)
 
 
 def receive(clf, timeout=3.0):
-    """(kind, payload): poll NS_REG.SRAM_RF_READY, FAST_READ F0h..FFh, until the last window."""
-    payload = b""
-    idx = 0
-    while True:
-        wait(clf, lambda nc, ns: ns & SRAM_RF_READY, timeout)
-        w = x(clf, (FAST_READ, SRAM_FIRST, SRAM_LAST))
-        if len(w) != 64 or w[1] != idx:
-            raise TerminalError("bad window %s" % w.hex())
-        kind, cnt, n = w[0], w[2], w[3]
-        payload += w[4:4 + n]
-        idx += 1
-        if idx == cnt:
-            return kind, payload
+    """(kind, payload): poll NS_REG.SRAM_RF_READY, FAST_READ F0h..FFh, until the last window;
+    the windows checked as a terminal checks them (sram.FrameError)."""
+    return passthrough(clf, timeout).receive()
 
 
 def checkin(path, challenge):
     """One check-in: (kind, payload) of the badge's answer."""
     clf, tag = connect(path)
     try:
-        send(clf, windows(K_CHALLENGE, challenge))
-        return receive(clf)
+        pt = passthrough(clf)
+        pt.send(K_CHALLENGE, challenge)
+        return pt.receive()
     finally:
         clf.close()
 

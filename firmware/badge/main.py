@@ -34,22 +34,20 @@ Behaviour (DESIGN.md "Badge firmware", docs/protocol.md):
   NACK (the RF side took the memory) leaves that empty message; the whole image is written
   again once the field has been gone for SETTLE_MS.
 - Check-in: the terminal's challenge arrives through SRAM pass-through (NFC -> I2C), framed in
-  64-byte windows (docs/protocol.md "Check-in challenge"); the badge signs a `checkin` token and
-  answers token || credential in windows the other way (I2C -> NFC). A bad frame or challenge
-  gets an error window and the refused LED; nothing is signed and the state is not touched.
+  64-byte windows (docs/protocol.md "Check-in challenge"; the framing is xinka/sram.py's: its
+  Assembler checks and collects the challenge windows, fill() writes each answer window); the
+  badge signs a `checkin` token and answers token || credential in windows the other way
+  (I2C -> NFC). A bad frame or challenge gets an error window and the refused LED; nothing is
+  signed and the state is not touched.
 - While idle the nonce pool is refilled, POOL_BATCH entries per loop pass when fewer than
   POOL_LOW are left; then the badge sleeps until FD, the button or the consent deadline.
 """
-from xinka.compat import const, ticks_add, ticks_diff, ticks_ms
-
-
-from xinka import drbg
-from xinka import ecdsa
 import leds
-from xinka import ndef
 import nt3h2111
-from xinka import tokens
 from state import BadgeState, StateError
+
+from xinka import drbg, ecdsa, ndef, sram, tokens
+from xinka.compat import const, ticks_add, ticks_diff, ticks_ms
 
 CONSENT_MS = const(60000)
 SCOPE_ALL = const(0x3F)
@@ -59,25 +57,6 @@ IDLE_MS = const(600000)         # longest sleep without an event
 WINDOW_MS = const(1500)         # how long a response window waits for the reader
 POOL_LOW = const(8)
 POOL_BATCH = const(4)
-
-# SRAM framing (docs/protocol.md "Check-in challenge")
-_HDR = const(4)
-CHUNK = const(60)
-K_CHALLENGE = const(1)
-K_RESPONSE = const(2)
-K_ERROR = const(3)
-CHALLENGE_MAX = const(160)
-ERR_FRAME = const(1)
-ERR_CHALLENGE = const(2)
-ERR_UNPROVISIONED = const(3)
-ERR_NO_NONCE = const(4)
-ERR_INTERNAL = const(5)
-
-_PT_IN = const(0x41)            # NC_REG: PTHRU_ON_OFF | TRANSFER_DIR (NFC -> I2C)
-_NS_READ = const(0x80)
-_NS_SRAM_I2C_READY = const(0x10)
-_NS_SRAM_RF_READY = const(0x08)
-
 
 class Badge:
     """One badge on `board`; state in <fs_root>/badge."""
@@ -92,8 +71,8 @@ class Badge:
         self.empty = bytearray(16)
         self.empty[0] = 0x03
         self.empty[2] = 0xFE
-        self.sram = bytearray(64)
-        self.req = bytearray(CHALLENGE_MAX)
+        self.sram = bytearray(sram.WINDOW)
+        self.req = sram.Assembler((sram.K_CHALLENGE,))  # the challenge being put together
         self.key = self.kid = self.credential = self.host = self.rng = None
         self.scope = SCOPE_ALL
         self.mode = tokens.PURPOSE_STATUS
@@ -105,7 +84,6 @@ class Badge:
         self.field_left = None          # ticks_ms when the last field was seen to go
         self.pt_on = False
         self.edges = 0
-        self._reset_req()
         self.on_tag = None              # (purpose, counter) of the token on the tag
         self.stats = {"tokens": 0, "checkins": 0, "refused": 0, "reads": 0, "refills": 0,
                       "tag_retries": 0, "sleeps": 0}
@@ -211,7 +189,7 @@ class Badge:
 
     def _ns(self):
         ns = self.tag.status()
-        if ns & _NS_READ:
+        if ns & sram.NDEF_DATA_READ:
             self.read_seen = True
         return ns
 
@@ -219,14 +197,14 @@ class Badge:
         if not self.in_field:
             self.in_field = True
             self.pt_on = False
-            self._reset_req()
+            self.req.reset()
         try:
-            if self.key and (not self.pt_on or self.tag.read_reg(nt3h2111.NC_REG) & _PT_IN
-                             != _PT_IN):
+            if self.key and (not self.pt_on or self.tag.read_reg(nt3h2111.NC_REG)
+                             & sram.PT_NFC_TO_I2C != sram.PT_NFC_TO_I2C):
                 self.tag.pass_through(True, True)   # the chip drops it whenever the field goes
                 self.pt_on = True
             ns = self._ns()
-            if ns & _NS_SRAM_I2C_READY:
+            if ns & sram.SRAM_I2C_READY:
                 self._sram_in()
         except nt3h2111.NT3H2111Error as err:
             self.log("TAGERR", err.reason)
@@ -245,7 +223,7 @@ class Badge:
         self.in_field = False
         self.field_left = ticks_ms()
         self.pt_on = False
-        self._reset_req()
+        self.req.reset()
         try:
             self._ns()
         except nt3h2111.NT3H2111Error:
@@ -319,90 +297,66 @@ class Badge:
 
     # --- check-in through SRAM pass-through ---------------------------------------------------
 
-    def _reset_req(self):
-        self.req_len = 0
-        self.req_next = 0
-        self.req_cnt = 0
-
     def _sram_in(self):
+        # one window of the challenge; the framing rules are sram.Assembler's
         s = self.sram
         self.tag.read_sram(s)
-        kind, idx, cnt, n = s[0], s[1], s[2], s[3]
-        if (kind != K_CHALLENGE or idx != self.req_next or not 1 <= cnt <= 3 or idx >= cnt
-                or (idx and cnt != self.req_cnt) or n > CHUNK
-                or (idx < cnt - 1 and n != CHUNK) or (idx == cnt - 1 and n == 0)):
-            self._refuse(ERR_FRAME, "frame")
+        try:
+            if not self.req.add(s):
+                return
+        except sram.FrameError as err:
+            if err.reason == "too_long":
+                self._refuse(sram.ERR_CHALLENGE, "challenge")
+            else:
+                self._refuse(sram.ERR_FRAME, "frame")
             return
-        r = self.req
-        i = 0
-        while i < n:
-            r[self.req_len + i] = s[_HDR + i]
-            i += 1
-        self.req_len += n
-        self.req_next = idx + 1
-        self.req_cnt = cnt
-        if idx == cnt - 1:
-            data = bytes(r[:self.req_len])
-            self._reset_req()
-            self._checkin(data)
+        self._checkin(self.req.message()[1])
 
     def _checkin(self, data):
         if not self.key:
-            self._refuse(ERR_UNPROVISIONED, "unprovisioned")
+            self._refuse(sram.ERR_UNPROVISIONED, "unprovisioned")
             return
         try:
             tid, t, nonce = tokens.parse_challenge(data)
         except tokens.BadChallenge:
-            self._refuse(ERR_CHALLENGE, "challenge")
+            self._refuse(sram.ERR_CHALLENGE, "challenge")
             return
         try:
             ctr = self._next()
             token = tokens.tap_token(tokens.checkin_claims(ctr, tid, t, nonce), self.kid,
                                      self._sign)
         except StateError as err:
-            self._refuse(ERR_NO_NONCE if err.reason == "pool_empty" else ERR_INTERNAL,
+            self._refuse(sram.ERR_NO_NONCE if err.reason == "pool_empty" else sram.ERR_INTERNAL,
                          err.reason)
             return
         self.stats["tokens"] += 1
         # the status token on the tag now has a lower counter than this check-in: a phone
         # reading it would be refused as a replay, so a fresh one is due once the field is gone
         self.dirty = True
-        ok = self._send(K_RESPONSE, token, self.credential)
+        ok = self._send(sram.K_RESPONSE, token, self.credential)
         self.log("CHECKIN", ctr, 1 if ok else 0)
         if ok:
             self.stats["checkins"] += 1
             self.board.show("ok")
 
     def _refuse(self, code, why):
-        self._reset_req()
+        self.req.reset()
         self.stats["refused"] += 1
         self.log("REFUSED", why)
         self.board.show("refused")
-        self._send(K_ERROR, bytes((code,)), b"")
+        self._send(sram.K_ERROR, bytes((code,)), b"")
 
     def _send(self, kind, a, b):
         """a || b to the reader in windows; False if the reader left or stopped reading."""
         tag = self.tag
         s = self.sram
-        na = len(a)
-        total = na + len(b)
-        cnt = (total + CHUNK - 1) // CHUNK
+        cnt = sram.count(len(a) + len(b))
         ok = False
         try:
             tag.pass_through(True, False)
             pos = 0
             for idx in range(cnt):
-                n = min(CHUNK, total - pos)
-                s[0] = kind
-                s[1] = idx
-                s[2] = cnt
-                s[3] = n
-                i = 0
-                while i < CHUNK:
-                    j = pos + i
-                    s[_HDR + i] = (a[j] if j < na else b[j - na]) if i < n else 0
-                    i += 1
-                pos += n
+                pos += sram.fill(s, kind, idx, cnt, a, b, pos)
                 tag.write_sram(s)
                 if not self._wait_taken():
                     break
@@ -419,7 +373,7 @@ class Badge:
         # until the reader has read the window (SRAM_RF_READY falls), it leaves, or WINDOW_MS
         t0 = ticks_ms()
         while True:
-            if not self._ns() & _NS_SRAM_RF_READY:
+            if not self._ns() & sram.SRAM_RF_READY:
                 return True
             if self.board.fd() != 0 or ticks_diff(ticks_ms(), t0) > WINDOW_MS:
                 return False

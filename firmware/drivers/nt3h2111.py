@@ -17,11 +17,14 @@ Follows the NT3H2111_2211 product data sheet (NTAG I2C plus, Rev. 3.5), sections
   writing block 0xFB over I2C sets SRAM_RF_READY; the reader reading page 0xFF clears it.
 - "Field detection": FD_ON / FD_OFF in NC_REG choose which events pull the FD pin low / release it.
 
+The register map below is the chip's whole one, for its I2C side. What travels through the SRAM
+(the check-in windows) and the RF side's view of the same bits are xinka/sram.py's
+(docs/protocol.md "SRAM exchange"); the driver moves 64 bytes and knows nothing of windows.
+
 The driver allocates its buffers once; block and register calls allocate nothing, so they can run
 with the heap locked.
 """
 from xinka.compat import const, ticks_diff, ticks_ms
-
 
 ADDR = const(0x55)              # default 7-bit I2C address
 BLOCK = const(16)
@@ -30,8 +33,8 @@ _USER_FIRST = const(0x01)       # first user-memory block
 _USER_LAST = const(0x38)        # last block with user memory (its first 8 bytes)
 USER_BYTES = const(888)
 _CONFIG = const(0x3A)
-_SRAM_FIRST = const(0xF8)
-_SRAM_LAST = const(0xFB)
+_SRAM_FIRST_BLOCK = const(0xF8)  # I2C blocks of the SRAM (NFC pages F0h-FFh)
+_SRAM_LAST_BLOCK = const(0xFB)
 SRAM_BYTES = const(64)
 _SESSION = const(0xFE)
 
@@ -96,13 +99,13 @@ class NT3H2111:
     def _tx(self, buf):
         try:
             self.i2c.writeto(self.addr, buf)
-        except OSError as err:
+        except OSError:
             raise NT3H2111Error("bus", "I2C write NAK or error")
 
     def _rx(self, buf):
         try:
             self.i2c.readfrom_into(self.addr, buf)
-        except OSError as err:
+        except OSError:
             raise NT3H2111Error("bus", "I2C read error")
 
     def read_block(self, block, out=None, pos=0):
@@ -132,7 +135,7 @@ class NT3H2111:
             w[1 + i] = data[pos + i]
             i += 1
         self._tx(w)
-        if wait and block < _SRAM_FIRST:
+        if wait and block < _SRAM_FIRST_BLOCK:
             self.wait_write()
 
     def wait_write(self):
@@ -259,7 +262,7 @@ class NT3H2111:
         """The 64 SRAM bytes into `out` (reading block 0xFB last clears SRAM_I2C_READY)."""
         b = 0
         while b < 4:
-            self.read_block(_SRAM_FIRST + b, out, b * BLOCK)
+            self.read_block(_SRAM_FIRST_BLOCK + b, out, b * BLOCK)
             b += 1
         return out
 
@@ -267,5 +270,5 @@ class NT3H2111:
         """64 bytes into the SRAM (writing block 0xFB last sets SRAM_RF_READY)."""
         b = 0
         while b < 4:
-            self.write_block(_SRAM_FIRST + b, data, b * BLOCK, False)
+            self.write_block(_SRAM_FIRST_BLOCK + b, data, b * BLOCK, False)
             b += 1

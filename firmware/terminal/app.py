@@ -1,9 +1,9 @@
 """The ESP32 check-in terminal (docs/protocol.md "Check-in challenge").
 
 One tap: InListPassiveTarget finds the badge -> challenge {terminal id, terminal time, fresh
-nonce from an HMAC-DRBG} through the tag's SRAM pass-through (ntag.py over InCommunicateThru)
--> the badge's token || credential -> local checks (checks.py: signatures, trust list,
-validity; the nonce, time and terminal id must be this challenge's) -> cached status
+nonce from an HMAC-DRBG} through the tag's SRAM pass-through (xinka/passthrough.py over
+InCommunicateThru) -> the badge's token || credential -> local checks (checks.py: signatures,
+trust list, validity; the nonce, time and terminal id must be this challenge's) -> cached status
 (status.py) -> cool-down (one check-in per badge within `cooldown_s`) -> journal.append (on
 flash) -> only then the green beep. Nothing red is journaled. A reader or tag fault gives its
 own feedback and the next poll starts over (the PN532 is woken and configured again).
@@ -22,15 +22,13 @@ import json
 
 import checks
 import clock
-from xinka import drbg
 import feedback
 import journal
-import ntag
 import pn532
 import status
 import sync
-from xinka import tokens
-from xinka import verify
+
+from xinka import drbg, passthrough, sram, tokens, verify
 
 
 class Terminal:
@@ -128,11 +126,11 @@ class Terminal:
         now = self.clock.now()
         ch = tokens.challenge(self.id, now, nonce)
         b.log("CHALLENGE", nonce.hex(), now)
-        pt = ntag.PassThrough(self._exchange)
+        pt = passthrough.PassThrough(self._exchange)
         uart0 = self.pn.stats["bytes_out"] + self.pn.stats["bytes_in"]
         try:
             payload = pt.checkin(ch)
-        except ntag.TagError as err:
+        except sram.SramError as err:         # BadgeRefused, or the exchange failed
             self.board.log("TAG", err.reason, str(err))
             return self._say("badge_refused" if err.reason == "badge_refused" else "tag_lost",
                              err.reason)

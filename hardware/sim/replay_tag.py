@@ -3,26 +3,25 @@ pass-through mode, but with response windows recorded earlier, whatever challeng
 
 It models what a programmable NFC emulator replaying a captured exchange would do: ISO/IEC
 14443-3 activation with a 7-byte UID (ATQA 0044h, SAK 04h/00h), READ of the session page ECh
-(NC_REG = PTHRU_ON_OFF | NFC->I2C, NS_REG with SRAM_I2C_READY / SRAM_RF_READY as the exchange
-goes), WRITE to F0h..FFh (ACK; the write to FFh completes a challenge window), FAST_READ
-F0h..FFh serving the recorded windows in order. Same window format as docs/protocol.md.
-rf_field(on) / rf_exchange(frame) like hardware/nt3h2111/model.py. MicroPython and CPython.
+(NC_REG = PTHRU_ON_OFF | NFC->I2C, NS_REG with SRAM_RF_READY while it has windows to serve),
+WRITE to F0h..FFh (ACK; the write to FFh completes a challenge window), FAST_READ F0h..FFh
+serving the recorded windows in order. Windows and register bits are xinka/sram.py's
+(docs/protocol.md "SRAM exchange"). rf_field(on) / rf_exchange(frame) like
+hardware/nt3h2111/model.py. MicroPython and CPython.
 """
 _UID = b"\x04\x11\x22\x33\x44\x55\x66"
-
-
-def windows(kind, payload):
-    n = max(1, (len(payload) + 59) // 60)
-    out = []
-    for i in range(n):
-        c = payload[i * 60:(i + 1) * 60]
-        out.append(bytes((kind, i, n, len(c))) + c + bytes(60 - len(c)))
-    return out
+# session registers after NC_REG: LAST_NDEF_BLOCK, SRAM_MIRROR_BLOCK, WDT_LS, WDT_MS,
+# I2C_CLOCK_STR (the chip's defaults); NS_REG and the rest of the page follow
+_SESSION_DEFAULTS = b"\x00\xf8\x48\x08\x01"
 
 
 class ReplayTag:
-    def __init__(self, payload, kind=2, uid=_UID):
-        self.wins = windows(kind, payload)
+    def __init__(self, payload, kind=None, uid=_UID):
+        # imported here, not at the top: the terminal simulation imports this module before it
+        # fences off the firmware's heap budget, and xinka.sram is the firmware's to load
+        from xinka import sram
+        self.s = sram
+        self.wins = sram.windows(sram.K_RESPONSE if kind is None else kind, payload)
         self.uid = uid
         self.challenges = []
         self.rf_field(False)
@@ -30,7 +29,7 @@ class ReplayTag:
     def rf_field(self, on):
         self.on = on
         self.state = "idle"
-        self.sram = bytearray(64)
+        self.sram = bytearray(self.s.WINDOW)
         self.out = -1               # index of the next window to serve; -1: not answering
 
     def _cl(self, level):
@@ -58,22 +57,25 @@ class ReplayTag:
             return None
         if self.state != "active":
             return None
+        s = self.s
         c = f[0]
-        if c == 0x30 and len(f) == 2 and f[1] == 0xEC:
-            ns = 0x08 if self.out >= 0 else 0
-            return bytes((0x41, 0, 0xF8, 0x48, 0x08, 0x01, ns, 0)) + bytes(8)
-        if c == 0xA2 and len(f) == 6 and 0xF0 <= f[1] <= 0xFF:
-            p = f[1] - 0xF0
+        if c == s.READ and len(f) == 2 and f[1] == s.SESSION_PAGE:
+            ns = s.SRAM_RF_READY if self.out >= 0 else 0
+            return (bytes((s.PT_NFC_TO_I2C,)) + _SESSION_DEFAULTS + bytes((ns, 0))
+                    + bytes(8))
+        if c == s.WRITE and len(f) == 6 and s.SRAM_FIRST <= f[1] <= s.SRAM_LAST:
+            p = f[1] - s.SRAM_FIRST
             self.sram[4 * p:4 * p + 4] = f[2:6]
-            if p == 15:
+            if f[1] == s.SRAM_LAST:
                 self.challenges.append(bytes(self.sram))
                 w = self.sram
                 if w[1] + 1 >= w[2]:
                     self.out = 0          # the whole challenge is in: "answer" it
-            return b"\x0a"
-        if c == 0x3A and len(f) == 3 and f[1] == 0xF0 and f[2] == 0xFF:
+            return bytes((s.ACK,))
+        if (c == s.FAST_READ and len(f) == 3 and f[1] == s.SRAM_FIRST
+                and f[2] == s.SRAM_LAST):
             if self.out < 0 or self.out >= len(self.wins):
-                return bytes(64)
+                return bytes(s.WINDOW)
             w = self.wins[self.out]
             self.out += 1
             if self.out >= len(self.wins):

@@ -55,9 +55,9 @@ for _unit in (4096, 512, 32):
 board.say("HEAP", gc.mem_free())
 
 import app  # noqa: E402
-import ntag  # noqa: E402
 import pn532  # noqa: E402
-from xinka import tokens  # noqa: E402
+
+from xinka import passthrough, tokens  # noqa: E402
 
 term = app.Terminal(board).boot()
 gc.collect()
@@ -145,7 +145,7 @@ def other(tid):
     if drv.list_passive_target() is None:
         return ""
     nonce = board.rng(16)
-    pt = ntag.PassThrough(lambda f, t: drv.thru(f, t + 50))
+    pt = passthrough.PassThrough(lambda f, t: drv.thru(f, t + 50))
     payload = pt.checkin(tokens.challenge(tid, board.rtc(), nonce))
     drv.command(pn532.CMD_RF_CONFIGURATION, b"\x01\x00")
     m.rf.close()

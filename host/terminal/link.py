@@ -1,37 +1,38 @@
 """The terminal's side of the check-in over any nfcpy ContactlessFrontend: raw NFC Forum Type 2
 frames through `clf.exchange`, so a USB reader nfcpy supports and a `udp:` simulated badge are
-driven by the same code (docs/protocol.md "SRAM exchange"; NT3H2111 data sheet "Pass-through
-mode"): READ ECh for the session registers, WRITE F0h..FFh for a challenge window, FAST_READ
-F0h..FFh for an answer window.
+driven by the same code. The exchange itself (READ ECh for the session registers, WRITE
+F0h..FFh for a challenge window, FAST_READ F0h..FFh for an answer window, the strict window
+checks of xinka.sram) is xinka.passthrough.PassThrough, the one the ESP32 terminal runs
+(docs/protocol.md "SRAM exchange"; NT3H2111 data sheet "Pass-through mode"); this module gives
+it nfcpy's exchange and turns its errors into the desk terminal's: LinkError (bilingual) and
+BadgeError.
 """
-import time
-
 import nfc
 import nfc.clf
 
+from xinka import passthrough, sram
+
 from .errors import BadgeError, LinkError, NoBadge
 
-READ, FAST_READ, WRITE = 0x30, 0x3A, 0xA2
-SESSION_PAGE = 0xEC
-SRAM_FIRST, SRAM_LAST = 0xF0, 0xFF
-PTHRU, DIR_NFC_TO_I2C = 0x40, 0x01
-SRAM_I2C_READY, SRAM_RF_READY = 0x10, 0x08
-ACK = 0x0A
-K_CHALLENGE, K_RESPONSE, K_ERROR = 1, 2, 3
-CHUNK = 60
-MAX_RESPONSE_WINDOWS = 13
 FRAME_TIMEOUT = 0.05            # s, one frame
 STEP_TIMEOUT = 3.0              # s, waiting for the badge between windows
 
+# what the console shows for each sram failure, after the English detail
+_ZH = {"tag_protocol": "会话寄存器读取异常", "tag_nak": "徽章拒绝写入，请重新贴卡",
+       "badge_timeout": "等待徽章超时"}
+_ZH_FRAME = "帧格式错误"
 
-def windows(kind, payload):
-    """64-byte SRAM windows: kind, index, count, length, 60 payload bytes zero-padded."""
-    n = max(1, -(-len(payload) // CHUNK))
-    out = []
-    for i in range(n):
-        chunk = payload[i * CHUNK:(i + 1) * CHUNK]
-        out.append(bytes((kind, i, n, len(chunk))) + chunk + bytes(CHUNK - len(chunk)))
-    return out
+
+def nfcpy_exchange(clf):
+    """exchange(frame, timeout_ms) over clf.exchange for passthrough.PassThrough; a
+    nfc.clf.CommunicationError (silence, a broken frame) becomes a LinkError."""
+    def exchange(frame, timeout_ms):
+        try:
+            return bytes(clf.exchange(bytearray(frame), timeout_ms / 1000))
+        except nfc.clf.CommunicationError as err:
+            raise LinkError(f"badge removed or not answering ({type(err).__name__}) / "
+                            "徽章已移开或无响应，请重新贴卡") from err
+    return exchange
 
 
 class BadgeLink:
@@ -41,76 +42,35 @@ class BadgeLink:
     def __init__(self, clf, tag, frame_timeout=FRAME_TIMEOUT, step_timeout=STEP_TIMEOUT):
         self.clf, self.tag = clf, tag
         self.frame_timeout, self.step_timeout = frame_timeout, step_timeout
-        self.frames = 0
+        self.pt = passthrough.PassThrough(nfcpy_exchange(clf),
+                                          frame_ms=round(frame_timeout * 1000),
+                                          wait_ms=round(step_timeout * 1000))
 
     @property
     def uid(self):
         return bytes(self.tag.identifier).hex()
 
-    def x(self, frame):
-        self.frames += 1
-        try:
-            return bytes(self.clf.exchange(bytearray(frame), self.frame_timeout))
-        except nfc.clf.CommunicationError as err:
-            raise LinkError(f"badge removed or not answering ({type(err).__name__}) / "
-                            "徽章已移开或无响应，请重新贴卡") from err
-
-    def session(self):
-        r = self.x((READ, SESSION_PAGE))
-        if len(r) != 16:
-            raise LinkError(f"session registers answered {r.hex()} / 会话寄存器读取异常")
-        return r[0], r[6]
-
-    def wait(self, pred, what):
-        end = time.monotonic() + self.step_timeout
-        while True:
-            nc, ns = self.session()
-            if pred(nc, ns):
-                return nc, ns
-            if time.monotonic() > end:
-                raise LinkError(f"timeout waiting for {what} (NC {nc:02x} NS {ns:02x}) / "
-                                "等待徽章超时")
-            time.sleep(0.002)
-
-    def send(self, wins):
-        self.wait(lambda nc, ns: nc & (PTHRU | DIR_NFC_TO_I2C) == PTHRU | DIR_NFC_TO_I2C,
-                  "pass-through NFC->I2C")
-        for i, w in enumerate(wins):
-            if i:
-                self.wait(lambda nc, ns: not ns & SRAM_I2C_READY, "the badge to take a window")
-            for p in range(16):
-                r = self.x((WRITE, SRAM_FIRST + p) + tuple(w[4 * p:4 * p + 4]))
-                if r != bytes((ACK,)):
-                    raise LinkError(f"WRITE {SRAM_FIRST + p:02x} answered {r.hex()}")
-
-    def receive(self):
-        """(kind, payload) of the badge's answer windows."""
-        payload, idx, count = b"", 0, None
-        while True:
-            self.wait(lambda nc, ns: ns & SRAM_RF_READY, "an answer window")
-            w = self.x((FAST_READ, SRAM_FIRST, SRAM_LAST))
-            if len(w) != 64 or w[1] != idx or w[0] not in (K_RESPONSE, K_ERROR) or \
-                    not 1 <= w[2] <= MAX_RESPONSE_WINDOWS or (count not in (None, w[2])) or \
-                    w[3] > CHUNK:
-                raise LinkError(f"bad answer window {w[:4].hex()} / 应答帧格式错误")
-            count = w[2]
-            payload += w[4:4 + w[3]]
-            idx += 1
-            if idx == count:
-                return w[0], payload
+    @property
+    def frames(self):
+        """RF frames sent to this badge so far."""
+        return self.pt.frames
 
     def checkin(self, challenge):
-        """The badge's response to a challenge (bytes); BadgeError on an error window."""
-        self.send(windows(K_CHALLENGE, challenge))
-        kind, payload = self.receive()
-        if kind == K_ERROR:
-            raise BadgeError(payload[0] if payload else 0)
-        return payload
+        """The badge's response to a challenge (bytes); BadgeError on an error window,
+        LinkError when the exchange failed."""
+        try:
+            return self.pt.checkin(challenge)
+        except passthrough.BadgeRefused as err:
+            raise BadgeError(err.code) from err
+        except sram.FrameError as err:
+            raise LinkError(f"bad window ({err}) / {_ZH_FRAME}") from err
+        except sram.SramError as err:
+            raise LinkError(f"{err} / {_ZH.get(err.reason, _ZH_FRAME)}") from err
 
     def present(self):
         """True while the badge still answers (READ page 0)."""
         try:
-            self.x((READ, 0))
+            self.pt.x(bytes((sram.READ, 0)))
             return True
         except LinkError:
             return False

@@ -2,7 +2,6 @@
 response to another terminal's challenge, played back by an NT3H2111 model whose I2C side
 answers every challenge with the recorded bytes (an attacker's tag). The terminal refuses both
 locally; the verifier refuses them at ingest too."""
-import pathlib
 import threading
 import time
 
@@ -18,6 +17,7 @@ from host.terminal.sync import b64
 from testkit.device import load
 from tests.terminal.test_desk_e2e import desk_for, env, fleet, world  # noqa: F401 - fixtures
 from verifier.models import Checkin
+from xinka import sram
 
 (nt3h2111,) = load("nt3h2111", folder="drivers")
 
@@ -49,23 +49,23 @@ class ReplayTag:
             self.srv.step(5)
 
     def _i2c(self):
-        sram = bytearray(64)
+        win = bytearray(sram.WINDOW)
         while not self.stop.is_set():
             time.sleep(0.002)
             if not self.tag.field_present():
                 continue
             self.tag.pass_through(True, True)
-            if not self.tag.status() & link.SRAM_I2C_READY:
+            if not self.tag.status() & sram.SRAM_I2C_READY:
                 continue
-            self.tag.read_sram(sram)
-            if sram[1] != sram[2] - 1:
+            self.tag.read_sram(win)
+            if win[1] != win[2] - 1:
                 continue
             self.challenges += 1
             self.tag.pass_through(True, False)
-            for w in link.windows(link.K_RESPONSE, self.response):
+            for w in sram.windows(sram.K_RESPONSE, self.response):
                 self.tag.write_sram(w)
                 end = time.monotonic() + 2
-                while self.tag.status() & link.SRAM_RF_READY and time.monotonic() < end:
+                while self.tag.status() & sram.SRAM_RF_READY and time.monotonic() < end:
                     time.sleep(0.002)
             self.tag.pass_through(True, True)
 

@@ -154,25 +154,41 @@ def base_x(k):
     return X * (zi * zi % P) % P
 
 
+# wNAF digits of a scalar below 2**256: at most 257 positions and the 4 zeros after the top
+# digit. One buffer for the module, allocated at import: a list grown digit by digit needs a
+# 4 KB block at the end (8-byte slots on a 64-bit port), which a fragmented heap may not have.
+_NAF = bytearray(262)
+
+
 def _wnaf(k):
-    """Width-5 NAF digits of k > 0, least significant first."""
-    out = []
+    """Width-5 NAF digits of 0 < k < 2**256 into the module's buffer, least significant first,
+    each as a signed byte (digit & 0xFF); returns their count. The buffer is overwritten by the
+    next call: read it before."""
+    out = _NAF
+    n = 0
     while k:
         if k & 1:
             c = k & 31
             if c > 16:
                 c -= 32
             k -= c
-            out.append(c)
-            out.append(0)
-            out.append(0)
-            out.append(0)
-            out.append(0)
+            out[n] = c & 0xFF
+            out[n + 1] = 0
+            out[n + 2] = 0
+            out[n + 3] = 0
+            out[n + 4] = 0
+            n += 5
             k >>= 5
         else:
-            out.append(0)
+            out[n] = 0
+            n += 1
             k >>= 1
-    return out
+    return n
+
+
+def _naf_digit(i):
+    c = _NAF[i]
+    return c - 256 if c > 127 else c
 
 
 def _odd_multiples(x, y):
@@ -208,13 +224,13 @@ def mul_point(k, x, y):
     if not k:
         raise ValueError("point at infinity")
     pre = _odd_multiples(x, y)
-    naf = _wnaf(k)
+    n = _wnaf(k)
     p = P
     X = Y = Z = 0
-    for i in range(len(naf) - 1, -1, -1):
+    for i in range(n - 1, -1, -1):
         if Z:
             X, Y, Z = _dbl(X, Y, Z)
-        c = naf[i]
+        c = _naf_digit(i)
         if c:
             if c > 0:
                 x2, y2 = pre[c >> 1]

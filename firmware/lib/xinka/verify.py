@@ -40,12 +40,12 @@ def point_xy(x32, y32):
 def _mul_q(k, qx, qy):
     # k*Q in Jacobian coordinates (wNAF, p256's odd multiples); Z = 0 is infinity
     pre = p256._odd_multiples(qx, qy)
-    naf = p256._wnaf(k)
+    n = p256._wnaf(k)
     X = Y = Z = 0
-    for i in range(len(naf) - 1, -1, -1):
+    for i in range(n - 1, -1, -1):
         if Z:
             X, Y, Z = p256._dbl(X, Y, Z)
-        c = naf[i]
+        c = p256._naf_digit(i)
         if c:
             if c > 0:
                 x2, y2 = pre[c >> 1]

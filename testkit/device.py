@@ -18,15 +18,18 @@ FOLDERS = {"badge": build.FIRMWARE / "badge", "terminal": build.FIRMWARE / "term
 
 
 def load(*names, folder="badge"):
-    """The modules `names` of a firmware folder ("badge", "terminal", "drivers"), imported from
-    there, as a list in that order."""
-    path = str(FOLDERS[folder]) if folder in FOLDERS else str(pathlib.Path(folder))
+    """The modules `names` of a firmware folder ("badge", "terminal", "drivers", or a tuple of
+    them, as on a device where they all sit in /lib), imported from there, as a list in that
+    order."""
+    folders = (folder,) if isinstance(folder, str) else tuple(folder)
+    paths = [str(FOLDERS[f]) if f in FOLDERS else str(pathlib.Path(f)) for f in folders]
     saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
-    sys.path.insert(0, path)
+    sys.path[:0] = paths
     try:
         return [importlib.import_module(n) for n in names]
     finally:
-        sys.path.remove(path)
+        for path in paths:
+            sys.path.remove(path)
         for n in names:
             sys.modules.pop(n, None)
         sys.modules.update(saved)

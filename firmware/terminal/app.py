@@ -17,6 +17,7 @@ reason), log(*words). Configuration is `<fs_root>/terminal.json`:
 and the signed trust list `<fs_root>/trust.cose`; compact status lists under
 `<fs_root>/status/<agency>/`.
 """
+import gc
 import hashlib
 import json
 
@@ -155,6 +156,11 @@ class Terminal:
         except checks.Refused as err:
             b.log("REFUSED", err.reason, str(err))
             return self._say(err.reason)
+        except MemoryError:
+            # the terminal's fault, not the badge's: nothing journaled, the worker taps again
+            gc.collect()
+            b.log("REFUSED", "busy", "MemoryError")
+            return self._say("busy")
         except Exception as err:          # noqa: anything else from parsing is malformed
             b.log("REFUSED", "malformed", repr(err))
             return self._say("malformed")

@@ -33,6 +33,7 @@ VERDICTS = {
     "tag_lost": ("amber", ERROR_BEEP, "请重新贴卡", "badge moved away: tap again"),
     "reader_fault": ("amber", ERROR_BEEP, "读卡器故障,重试中", "reader fault, retrying"),
     "no_time": ("red", ERROR_BEEP, "时间未知,请联网", "time unknown: connect once"),
+    "busy": ("amber", ERROR_BEEP, "终端忙,请重新贴卡", "terminal busy: tap again"),
 }
 
 

@@ -115,5 +115,23 @@ def run(board, loop, serve=serve_usb):
         board.show("provisioning")
         while serve(board, st) != LOCKED:
             board.sleep(1000)
+        _unload(PROVISIONING_MODULES)
     st = None
     loop(board)
+
+
+# only provisioning mode needs these; the badge loop gets their heap back
+PROVISIONING_MODULES = ("provision", "serial_link", "xinka.frames")
+
+
+def _unload(names):
+    import gc
+    import sys
+    for n in names:
+        if n in sys.modules:
+            del sys.modules[n]
+    pkg = sys.modules.get("xinka")
+    for n in names:
+        if n.startswith("xinka.") and pkg is not None and hasattr(pkg, n[6:]):
+            delattr(pkg, n[6:])
+    gc.collect()

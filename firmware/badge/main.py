@@ -13,7 +13,7 @@ badge, hardware/sim/badge_board.py in the simulator) providing
   battery_mv()           battery voltage, or None
   ticks_ms(), fs_root    a millisecond clock; where the littlefs holding the state is mounted
 
-Behaviour (DESIGN.md "Badge firmware", docs/protocol.md):
+Behaviour (docs/protocol.md, docs/architecture.md):
 - The tag always holds one token: `status`, or for CONSENT_MS = 60 s after a button press a
   `consent` token with the configured scope (blob "scope", default all bits 0x3F). Consent ends
   at its first read or after 60 s, whichever comes first; then a fresh `status` token.

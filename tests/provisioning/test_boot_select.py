@@ -135,3 +135,21 @@ t[0] += 1
 print(s.done())
 """ % str(tmp_path))
     assert out == ["False", "False", "False", "True"]
+
+
+def test_the_badge_loop_gets_the_heap_of_provisioning_mode_back(upy, tmp_path):
+    # after provisioning mode (the badge locked), its modules are unloaded before the loop
+    out = run(upy, r"""
+import gc, sys
+def serve(board, st):
+    import provision, serial_link
+    from xinka import frames
+    return identity.LOCKED
+def loop(board):
+    gc.collect()
+    print(sorted(n for n in ("provision", "serial_link", "xinka.frames") if n in sys.modules))
+    import xinka
+    print(hasattr(xinka, "frames"))
+boot_select.run(Board(%r), loop, serve=serve)
+""" % str(tmp_path))
+    assert out == ["[]", "False"]

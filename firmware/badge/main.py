@@ -164,6 +164,12 @@ class Badge:
         settle = self._settling(now)
         if self.dirty or self.pending:
             if settle:
+                if self.state.pool_available() < POOL_LOW:
+                    # waiting for the field to stay away is idle time: taps in a row leave no
+                    # other, and an empty pool would make the next check-in sign from scratch;
+                    # one entry per pass keeps the rewrite at most one signature late
+                    self._refill(1)
+                    return
                 b.sleep(settle)         # wakes early if a field comes back
                 return
             self._rewrite()

@@ -173,8 +173,13 @@ def schedule(n, roles):
         ev.append((3 + (i * 5) % 20, "checkin", i))
     r = roles["revoked"]
     ev += [(2, "checkin", r), (15, "revoke", r), (20, "checkin", r)]
+    # The copy and the original start from one counter. The original checks in twice before the
+    # copy does once: the copy's counter is then at most the original's second (each check-in
+    # and each rewrite after it takes one), signed later, which is evidence under the rule of
+    # docs/protocol.md "Replay and clone evidence", whatever order the terminals upload in.
     c = roles["cloned"]
-    ev += [(5, "checkin", c), (10, "copy", c), (12, "checkin", c), (13, "checkin-clone", c)]
+    ev += [(5, "checkin", c), (10, "copy", c), (11, "checkin", c), (12, "checkin", c),
+           (13, "checkin-clone", c)]
     return sorted(ev, key=lambda e: (e[0], e[1] != "revoke", e[2]))  # tap time grows with the index
 
 

@@ -16,6 +16,10 @@ def test_month_plan_has_green_revoked_cloned_and_missing_workers():
         assert kinds.index("revoke") < len(kinds) - 1      # a tap after the revocation
         clone = [what for _, what, i in events if i == roles["cloned"]]
         assert clone.index("copy") < clone.index("checkin-clone")
+        # the original checks in twice between the copy and the clone's check-in: the pair
+        # that makes evidence in every upload order (demo/month.py schedule)
+        between = clone[clone.index("copy") + 1:clone.index("checkin-clone")]
+        assert between.count("checkin") >= 2
         assert all(1 <= day <= 28 for day, _, _ in events)
 
 

@@ -33,10 +33,14 @@ CLONED = [("A", "desk", 11, 0), ("A", "esp32", 13, 1), ("A'", "phone", 12, 2),
           ("A", "phone", 15, 3), ("A'", "desk", 14, 4)]
 HONEST = [("A", "desk", 11, 0), ("A", "esp32", 13, 1), ("A", "phone", 14, 2),
           ("A", "phone", 15, 3), ("A", "desk", 16, 4)]
+# the demo's clone (demo/month.py): both copies boot and write a status token (11, unseen);
+# the original checks in on two days (12, 14: a rewrite after each), the copy on the third (12)
+DEMO = [("A", "desk", 12, 0), ("A", "desk", 14, 24), ("A'", "esp32", 12, 48)]
 UPLOAD_DELAY = {"desk": 6 * H, "esp32": 3 * H, "phone": 0}   # at the latest
+DEMO_DELAY = {"desk": 72 * H, "esp32": 72 * H, "phone": 0}   # terminals offline for days
 
 
-def arrival_orders(scenario):
+def arrival_orders(scenario, delays=UPLOAD_DELAY):
     """Every order in which the items can arrive: a phone tap arrives when it happens; a
     terminal's item at any moment from its tap to its terminal's next upload. The verifier's
     clock only goes forward, so an order is possible when an arrival time can be given to each
@@ -46,7 +50,7 @@ def arrival_orders(scenario):
         clock, ok = -1, True
         for i in perm:
             _, kind, _, hours = scenario[i]
-            earliest, latest = hours * H, hours * H + UPLOAD_DELAY[kind]
+            earliest, latest = hours * H, hours * H + delays[kind]
             clock = max(clock, earliest)
             if clock > latest:
                 ok = False
@@ -72,7 +76,7 @@ def play(env, scenario, order):
                  registry.create_terminal(s, agency, "T-%s-ESP32" % agency, "esp32",
                                           env.world.now, "test"))
     terminals = {"desk": env.terminals[agency], "esp32": esp32}
-    t0 = env.world.now - 8 * H
+    t0 = env.world.now - 4 * 24 * H
     tokens = {}
     for i, (who, kind, ctr, hours) in enumerate(scenario):   # each copy signs in its own order
         b = badges[who]
@@ -114,6 +118,7 @@ def _b64(data):
 
 CLONED_ORDERS = arrival_orders(CLONED)
 HONEST_ORDERS = arrival_orders(HONEST)
+DEMO_ORDERS = arrival_orders(DEMO, DEMO_DELAY)
 
 
 def test_the_scenarios_have_many_arrival_orders():
@@ -141,3 +146,14 @@ def test_one_honest_badge_is_never_evidence_whatever_the_order(env, order):
     results, evidence = play(env, HONEST, order)
     assert evidence == [], (results, evidence)
     assert results == ["accepted"] * len(HONEST)
+
+
+@pytest.mark.parametrize("order", DEMO_ORDERS, ids=[_id(p) for p in DEMO_ORDERS])
+def test_the_demos_clone_is_evidence_in_every_arrival_order(env, order):
+    assert len(DEMO_ORDERS) == 6                        # all of them: uploads days late
+    results, evidence = play(env, DEMO, order)
+    assert evidence, (results, evidence)
+    kinds = {kind for kind, _, _ in evidence}
+    assert kinds <= {"counter_collision", "counter_regression"}
+    # whichever copy's 12 came first was booked; the other's is the evidence and refused
+    assert sorted(results[i] for i in (0, 2)) == ["accepted", "replayed"]

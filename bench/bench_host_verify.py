@@ -87,7 +87,7 @@ def main(argv=None):
     tl, items = build(args.tokens)
     algo = ec.ECDSA(hashes.SHA256())
     bare_in = []
-    for tok, cred, key in items:
+    for tok, _cred, key in items:
         msg = cose.parse_sign1(tok, 256)
         bare_in.append((msg.signature, msg.sig_structure(), key.public_key()))
     bare2_in = bare_in + [

@@ -11,7 +11,6 @@
    missing) and the missing-only keyset query (first page; every page), as ratios.
 """
 import argparse
-import os
 import pathlib
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from host import wire  # noqa: E402
 from host.wire import sample  # noqa: E402
 from host.wire.status import StatusList, StatusListToken, build_status_list  # noqa: E402
-from testkit.verifier import Env, b64, make_app  # noqa: E402
+from testkit.verifier import Env, make_app  # noqa: E402
 from testkit.pg import Cluster  # noqa: E402
 from verifier.migrate import upgrade  # noqa: E402
 from verifier.services import ledger  # noqa: E402

@@ -6,7 +6,6 @@ run finds the keys, the database and the flash images and reuses them.
 """
 import json
 import os
-import pathlib
 import shutil
 import subprocess
 import sys

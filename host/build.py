@@ -111,7 +111,8 @@ def device_files(device: str, build_dir: str | pathlib.Path
     folder: library, drivers and app under /lib, the entry as /main.py, /board.json."""
     dev = DEVICES[device]
     build_dir = pathlib.Path(build_dir)
-    files = [(p, "/lib/xinka/" + p.name) for p in sorted((build_dir / "lib" / "xinka").glob("*.mpy"))]
+    lib = build_dir / "lib" / "xinka"
+    files = [(p, "/lib/xinka/" + p.name) for p in sorted(lib.glob("*.mpy"))]
     files += [(build_dir / "drivers" / (d + ".mpy"), "/lib/%s.mpy" % d) for d in dev.drivers]
     entry = pathlib.Path(dev.entry).stem
     files += [(p, "/lib/" + p.name) for p in sorted((build_dir / dev.app).glob("*.mpy"))

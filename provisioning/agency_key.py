@@ -21,7 +21,8 @@ def save(path, key, passphrase):
     """Write `key` to `path`, encrypted with `passphrase` (at least 8 characters)."""
     if not passphrase or len(passphrase) < MIN_PASSPHRASE:
         raise ConfigError(f"passphrase shorter than {MIN_PASSPHRASE}",
-                          zh="口令太短：至少 8 个字符", en="passphrase too short: 8 characters or more")
+                          zh="口令太短：至少 8 个字符",
+                          en="passphrase too short: 8 characters or more")
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.BestAvailableEncryption(passphrase.encode()))
     tmp = f"{path}.tmp"

@@ -214,7 +214,8 @@ def wipe(ctx, confirm):
     after = dev.identify()
     if after.state != "blank":
         raise ProvisionError(f"read-back: state {after.state}")
-    click.echo("已擦除并回读确认 / wiped and read back: blank. 再次发卡（provision issue）时，核验服务"
+    click.echo("已擦除并回读确认 / wiped and read back: blank. "
+               "再次发卡（provision issue）时，核验服务"
                "会同时吊销它原来的登记；如不再发卡，请在核验服务中吊销该徽章 / issuing it again "
                "(provision issue) revokes its previous registration in the same step; if it is "
                "not issued again, revoke the badge in the verifier")

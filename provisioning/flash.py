@@ -50,7 +50,8 @@ def mpremote_commands(port, build_dir, device="badge"):
     mkdirs = "".join("try:\n os.mkdir(%r)\nexcept OSError:\n pass\n" % d for d in sorted(by_dir))
     cmds = [mp + ["exec", "import os\n" + mkdirs.rstrip("\n")]]
     cmds += [mp + ["fs", "cp"] + by_dir[d] + [":%s/" % d] for d in sorted(by_dir)]
-    cmds += [mp + ["fs", "cp", str(src), ":" + dst] for src, dst in sorted(singles, key=lambda f: f[1])]
+    cmds += [mp + ["fs", "cp", str(src), ":" + dst]
+             for src, dst in sorted(singles, key=lambda f: f[1])]
     return cmds
 
 

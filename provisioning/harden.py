@@ -96,7 +96,8 @@ def harden(target, confirm=None, dry_run=False, out=print):
     current = read_fuses(target)
     todo, cmds = plan(target, current)
     if not todo:
-        out("无需操作：所有加固熔丝均已烧写 / nothing to do: every hardening eFuse is already burned")
+        out("无需操作：所有加固熔丝均已烧写 / "
+            "nothing to do: every hardening eFuse is already burned")
         return []
     out("将烧写以下熔丝（不可逆）/ these eFuses will be burned (irreversible):")
     for n, d in todo:

@@ -4,8 +4,8 @@ self-test verified here -> register -> lock -> activate.
 
 A badge that was wiped and is issued again still has a live registration (registered, active,
 suspended or lost) of its serial: the new badge is registered through the verifier's re-issue,
-which revokes that old registration in the same transaction (docs/protocol.md: re-provisioning makes a
-new key and a new status index and revokes the old one at the same moment). Older live
+which revokes that old registration in the same transaction (docs/protocol.md: re-provisioning
+makes a new key and a new status index and revokes the old one at the same moment). Older live
 registrations of the same serial, if any, are revoked right after.
 
 All checks that need no badge (passphrase, trust list, the agency key's validity) run first, in
@@ -224,7 +224,8 @@ class Issuer:
                  time.monotonic() - t0)
         self.log({"event": "issued", "at": now, "serial": info.serial, "kid": kid.hex(),
                   "status_idx": idx, "worker_ref": worker_ref, "badge_id": stage["badge_id"],
-                  "replaced": stage["previous"], "credential_sha256": hashlib.sha256(cred).hexdigest()})
+                  "replaced": stage["previous"],
+                  "credential_sha256": hashlib.sha256(cred).hexdigest()})
         return Result(info.serial, kid, idx, worker_ref, cred, token, reg,
                       time.monotonic() - t0)
 

@@ -22,5 +22,16 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
         fonts-wqy-microhei >/dev/null \
         || echo "warning: could not install chromium; browser tests will be skipped (or fail under CI=true)" >&2
 fi
+# Type checks (tests/test_types.py) use pyright from npm (Node from Debian when missing).
+if ! command -v pyright >/dev/null 2>&1; then
+    echo "== installing pyright (npm)"
+    if ! command -v npm >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm >/dev/null || true
+    fi
+    npm install -g --silent pyright@1.1.414 >/dev/null \
+        || echo "warning: could not install pyright; type checks will be skipped (or fail under CI=true)" >&2
+fi
 echo "== running the test suite"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

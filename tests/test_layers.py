@@ -50,7 +50,8 @@ def copy(tmp_path_factory):
      "Verifier services never import Flask"),
     ("verifier/models/registry.py", "from verifier.services import registry",
      "commands and views over the extension over services over models"),
-    ("bench/bench_verifier.py", "import tests.verifier.conftest", "Nothing but tests imports tests"),
+    ("bench/bench_verifier.py", "import tests.verifier.conftest",
+     "Nothing but tests imports tests"),
 ])
 def test_a_deliberate_violation_breaks_its_contract(copy, module, line, contract):
     path = copy / ("firmware/lib/" + module if module.startswith("xinka/") else module)

@@ -30,7 +30,8 @@ def _host_verdict(v):
     from host import wire
     authority, _ = wire.decode_cose_key(cbor2.loads(bytes.fromhex(v["authority_key"])))
     trust = wire.TrustList.load(bytes.fromhex(v["trust_list"]), authority, v["now"])
-    tap = wire.verify_tap(bytes.fromhex(v["token"]), bytes.fromhex(v["credential"]), trust, v["now"])
+    tap = wire.verify_tap(bytes.fromhex(v["token"]), bytes.fromhex(v["credential"]), trust,
+                          v["now"])
     return tap
 
 
@@ -67,7 +68,8 @@ def test_peer_leniency_is_real():
     followed by garbage, and one re-encoded with an indefinite-length array."""
     v = _load(next(p for p in VECTORS if p.stem.endswith("valid-status")))
     authority = cbor2.loads(bytes.fromhex(v["agency_key"]))
-    key = cwt.COSEKey.new({1: 2, 2: authority[2], 3: -7, -1: 1, -2: authority[-2], -3: authority[-3]})
+    key = cwt.COSEKey.new({1: 2, 2: authority[2], 3: -7, -1: 1, -2: authority[-2],
+                           -3: authority[-3]})
     cred = bytes.fromhex(v["credential"])
     ctx = cwt.CWT.new(leeway=300)
     assert ctx.decode(cred + b"\x00\x00", key)[1] == "A330100"

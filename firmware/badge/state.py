@@ -1,6 +1,7 @@
 """The badge's durable state: token counter, nonce pool and its cursor, provisioning blobs.
 
-Follows docs/architecture.md and docs/protocol.md ("Tap token"): the counter is persisted +1 before a token is signed, and a
+Follows docs/protocol.md ("Tap token"): the counter is persisted +1 before a token is
+signed, and a
 nonce is durably marked used before its signature is computed (the order ecdsa.NoncePool asks
 for: peek, persist, sign_with). Files in `root`, a directory on the mounted littlefs ("/state" on
 the badge); record formats and the littlefs behaviour relied on are in store.py.

@@ -144,7 +144,7 @@ class SimBoard:
             left = ms - time.ticks_diff(time.ticks_ms(), t0)
             if left <= 0 or self._woken:
                 break
-            for obj, ev in self._poll.poll(self.srv.wait_ms(min(left, 50))):
+            for obj, _ev in self._poll.poll(self.srv.wait_ms(min(left, 50))):
                 if obj is sys.stdin:
                     self._command()
             self.srv.step(0)

@@ -38,7 +38,7 @@ class LineReader:
                 msg = "%s: no %r line in %ss" % (self.name, prefix, timeout)
                 if self.timeout_tail:
                     msg += ":\n" + "\n".join(self.log[-self.timeout_tail:])
-                raise TimeoutError(msg)
+                raise TimeoutError(msg) from None
             if line is None:
                 raise RuntimeError("%s exited:\n%s"
                                    % (self.name, "\n".join(self.log[-self.exit_tail:])))

@@ -64,7 +64,8 @@ class Journal:
         return cur.lastrowid
 
     def last_accepted(self, badge_kid, since):
-        """seen_at of this badge's newest accepted check-in (uploaded or not) after `since`, or None."""
+        """seen_at of this badge's newest accepted check-in (uploaded or not) after `since`, or
+        None."""
         with self.lock:
             row = self.db.execute(
                 "SELECT MAX(seen_at) FROM checkins WHERE badge_kid=? AND seen_at>? AND "

@@ -37,7 +37,7 @@ def sync_once(journal, client, now, batch=100):
         raise Offline(f"upload: HTTP {status} {reason or ''} / 上传失败", status)
     marks = []
     counts = {}
-    for (rid, *_), r in zip(rows, body["results"]):
+    for (rid, *_), r in zip(rows, body["results"], strict=True):
         marks.append((rid, r.get("result"), r.get("reason")))
         counts[r.get("result")] = counts.get(r.get("result"), 0) + 1
         if r.get("result") not in ("accepted", "duplicate"):

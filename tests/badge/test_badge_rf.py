@@ -4,9 +4,8 @@ import os
 import time
 
 import nfc
-import pytest
 
-from host.wire import encode_challenge, parse_tap_url, split_sequence, verify_tap
+from host.wire import encode_challenge, split_sequence, verify_tap
 from host.wire.sample import NOW
 from testkit import tags as terminal
 from testkit.tags import read_tap

@@ -2,7 +2,6 @@
 import subprocess
 import sys
 
-import pytest
 
 from hardware.sim import fleet as simfleet
 from host.wire import verify_tap

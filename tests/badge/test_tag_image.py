@@ -1,5 +1,4 @@
 """The tag image: fits the 1k user memory, and is written without allocating (heap locked)."""
-import pytest
 
 from host.wire import parse_tap_url, read_tag_url
 from hardware.sim import runner

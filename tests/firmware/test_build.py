@@ -20,7 +20,7 @@ def test_every_firmware_file_compiles(firmware_build):
     on_disk = sorted(p for p in build.FIRMWARE.rglob("*.py")
                      if p.parent != build.FIRMWARE and "__pycache__" not in p.parts)
     assert sorted(src for src, _ in sources) == on_disk      # nothing left out of the build
-    for src, rel in sources:
+    for _src, rel in sources:
         blob = (firmware_build / rel.with_suffix(".mpy")).read_bytes()
         assert blob[:2] == b"M\x06", "%s: not mpy v6 bytecode" % rel
 

@@ -7,7 +7,6 @@ import cbor2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from testkit import device as firmware
 
 from xinka import cbor  # noqa: E402
 Tag = cbor.Tag
@@ -76,7 +75,7 @@ def same(a, b):
     if type(a) is not type(b):
         return False
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, Tag):
@@ -87,7 +86,8 @@ def same(a, b):
 def ref_dumps(x):
     """Independent §4.2.1 encoder: cbor2 for items, keys sorted by their encoded bytes."""
     def head(major, n):
-        return bytes([cbor2.dumps([0] * n)[0] & 0x1F | major << 5]) + cbor2.dumps([0] * n)[1:-n or None]
+        head = cbor2.dumps([0] * n)
+        return bytes([head[0] & 0x1F | major << 5]) + head[1:-n or None]
     if isinstance(x, dict):
         items = sorted((ref_dumps(k), ref_dumps(v)) for k, v in x.items())
         return head(5, len(x)) + b"".join(k + v for k, v in items)
@@ -186,7 +186,7 @@ def test_loads_not_bytes():
 
 
 def test_truncated_at_every_cut():
-    for value, hexstr in VECTORS + [(MIXED, MIXED_HEX)]:
+    for _value, hexstr in VECTORS + [(MIXED, MIXED_HEX)]:
         enc = bytes.fromhex(hexstr)
         for cut in range(len(enc)):
             with pytest.raises(cbor.CBORError):

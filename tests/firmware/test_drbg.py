@@ -11,7 +11,6 @@ import random
 
 import pytest
 
-from testkit import device as firmware
 
 from xinka import drbg, p256  # noqa: E402
 

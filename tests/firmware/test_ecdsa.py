@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-from testkit import device as firmware
 
 from xinka import drbg, p256, p256_comb  # noqa: E402
 from xinka import ecdsa as fwecdsa  # noqa: E402
@@ -256,7 +255,7 @@ def test_pool_consumes_the_entry_before_computing():
     pool = fwecdsa.NoncePool(fwecdsa.Key(3), 2)
     pool.add(11)
     i = pool.peek()
-    with pytest.raises(Exception):
+    with pytest.raises((ValueError, TypeError)):
         pool.sign([256] * 32)  # 32 long, fails inside int.from_bytes
     assert pool.state(i) == fwecdsa.USED
     with pytest.raises(fwecdsa.PoolEmpty):
@@ -333,12 +332,12 @@ def test_micropython_gives_the_same_bytes(upy):
     scalars = EDGE + RANDOM[:4]
     script = ("CASES = %r\nSCALARS = %r\n" % (cases, scalars)) + UPY_SIGN
     lines = upy(script).stdout.split("\n")
-    for (d, k, dg), line in zip(cases, lines):
+    for (d, k, dg), line in zip(cases, lines, strict=False):   # then the scalars' lines
         key = fwecdsa.Key(d)
         sig = fwecdsa.sign(key, dg, k)
         verify(crypto_pub(key), dg, sig)
         assert line.split() == [key.public_bytes().hex(), key.kid().hex()] + [sig.hex()] * 3
-    for k, line in zip(scalars, lines[len(cases):]):
+    for k, line in zip(scalars, lines[len(cases):], strict=False):   # a trailing ""
         x, y = reference_point(k % N)
         want = "%064x%064x" % (x, y)
         assert line.split() == [want, want, "%064x" % pow(k, -1, N)]

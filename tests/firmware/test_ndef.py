@@ -3,7 +3,6 @@ import base64
 
 import pytest
 
-from testkit import device as firmware
 
 from xinka import ndef as fw  # noqa: E402
 ndeflib = pytest.importorskip("ndef")     # PyPI ndeflib

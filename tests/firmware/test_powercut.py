@@ -178,9 +178,11 @@ def test_two_thousand_random_power_cuts(firmware_build, tmp_path):
         assert len(tokens) > CUTS_PER_PROCESS
         counters = [t[0] for t in tokens]
         assert counters[0] >= 1
-        assert all(a < b for a, b in zip(counters, counters[1:])), "a counter went back"
+        assert all(a < b for a, b in zip(counters, counters[1:], strict=False)), \
+            "a counter went back"
         indices = [t[1] for t in tokens]
-        assert all(a < b for a, b in zip(indices, indices[1:])), "a pool index was reused"
+        assert all(a < b for a, b in zip(indices, indices[1:], strict=False)), \
+            "a pool index was reused"
         for n_before, counter, used in boots:
             # after every restart: the durable counter and cursor cover all that left
             if n_before:

@@ -8,7 +8,6 @@ import hashlib
 import os
 import pathlib
 import struct
-import sys
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from hardware.sim.flash import FlashDevice, PowerCut
 from hardware.sim import runner as mpy
 from testkit import device as firmware
-from xinka import drbg, ecdsa, p256
+from xinka import drbg, ecdsa
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SIM = str(ROOT / "hardware" / "sim")

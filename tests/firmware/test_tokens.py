@@ -11,12 +11,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from testkit import device as firmware
 
 from xinka import cbor, tokens  # noqa: E402
 from xinka import cose as fwcose  # noqa: E402
 
-KEY = ec.derive_private_key(0x1D5A3F0C4B2E6A9781F0C3D2B1A0958473625140F1E2D3C4B5A697887766554, ec.SECP256R1())
+KEY = ec.derive_private_key(0x1D5A3F0C4B2E6A9781F0C3D2B1A0958473625140F1E2D3C4B5A697887766554,
+                            ec.SECP256R1())
 PUB = KEY.public_key()
 NUMS = PUB.public_numbers()
 X, Y = NUMS.x.to_bytes(32, "big"), NUMS.y.to_bytes(32, "big")
@@ -44,7 +44,8 @@ def verify(token):
     protected, unprotected, payload, sig = tag.value
     assert cbor2.loads(protected) == {1: -7} and unprotected == {4: KID} and len(sig) == 64
     to_sign = cbor2.dumps(["Signature1", protected, b"", payload])
-    der = utils.encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+    der = utils.encode_dss_signature(int.from_bytes(sig[:32], "big"),
+                                     int.from_bytes(sig[32:], "big"))
     PUB.verify(der, to_sign, ec.ECDSA(hashes.SHA256()))
     return payload
 
@@ -114,7 +115,8 @@ def test_sig_structure_matches_cbor2():
 
 @pytest.mark.parametrize("claims", [
     tokens.status_claims(42), tokens.consent_claims(42, 63),
-    tokens.checkin_claims(43, "T-A330100-01", 1798800000, NONCE)], ids=["status", "consent", "checkin"])
+    tokens.checkin_claims(43, "T-A330100-01", 1798800000, NONCE)],
+    ids=["status", "consent", "checkin"])
 def test_token_verifies_with_cryptography(claims):
     token = tokens.tap_token(claims, KID, signer)
     assert verify(token) == claims
@@ -130,7 +132,8 @@ def test_token_bytes_are_independent_construction():
     claims = tokens.status_claims(42)
     token = tokens.tap_token(claims, KID, fake_signer)
     digest = hashlib.sha256(cbor2.dumps(["Signature1", b"\xa1\x01\x26", b"", claims])).digest()
-    expected = cbor2.dumps(cbor2.CBORTag(18, [b"\xa1\x01\x26", {4: KID}, claims, fake_signer(digest)]))
+    expected = cbor2.dumps(cbor2.CBORTag(18, [b"\xa1\x01\x26", {4: KID}, claims,
+                                              fake_signer(digest)]))
     assert token == expected
 
 

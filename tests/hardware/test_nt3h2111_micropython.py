@@ -10,7 +10,6 @@ import pytest
 
 from tests.hardware import ROOT, compile_hardware, free_udp_port
 from hardware.sim import runner as mpy
-from testkit import device as firmware
 
 nfc = pytest.importorskip("nfc")
 from xinka import ndef as fw_ndef  # noqa: E402

@@ -8,9 +8,8 @@ import time
 import pytest
 
 from hardware.nt3h2111 import rf_udp
-from tests.hardware import (activate, read_block, reg_read, reg_write, rig, write_block,
+from tests.hardware import (read_block, reg_read, reg_write, rig, write_block,
                             write_user_memory)
-from testkit import device as firmware
 
 nfc = pytest.importorskip("nfc")
 from xinka import ndef as fw_ndef  # noqa: E402

@@ -71,7 +71,10 @@ def test_large_list_is_small_compressed():
     assert tok.get(997 * 3) == REVOKED and tok.get(1) == VALID
 
 
-def _signed(over=None, lst=zlib.compress(b"\x00" * 4), key=AKEY, typ=TYP, drop=()):
+EMPTY_LIST = zlib.compress(b"\x00" * 4)
+
+
+def _signed(over=None, lst=EMPTY_LIST, key=AKEY, typ=TYP, drop=()):
     c = {SUB: "u", EXP: NOW + 60, IAT: NOW, STATUS_LIST: {"bits": 2, "lst": lst}, TTL: 60,
          SEQ: 1}
     c.update(over or {})

@@ -1,15 +1,9 @@
 """Fixtures: a desk (authority, encrypted agency key, trust list, profile) served by the REAL
 verifier (testkit/real_verifier.py), and simulated badges on ptys."""
-import json
-import time
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from hardware.sim.serial_badge import SerialBadge
-from host import wire
-from host.wire import keys
-from provisioning import agency_key
 
 from testkit.desk import (AGENCY, AGENCY_NAME, DAY, NDEF_HOST, PASSPHRASE,  # noqa: F401
                           make_profile, set_profile)

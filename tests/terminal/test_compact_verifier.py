@@ -30,7 +30,8 @@ def test_manifest_chunks_and_delta(env):  # noqa: F811
     r = c.get(f"/sl/{AGENCY}/compact/delta/{m.seq}")
     assert r.status_code == 200
     d = codec.Delta(r.data, verify)
-    assert (d.from_seq, d.seq, list(zip(d.keys, d.values))) == (m.seq, m.seq + 1, [(2, 1)])
+    assert (d.from_seq, d.seq, list(zip(d.keys, d.values, strict=True))) == \
+        (m.seq, m.seq + 1, [(2, 1)])
     cl.apply(d)
     assert cl.lookup(2) == codec.REVOKED and cl.lookup(0) == codec.VALID
     assert c.get(f"/sl/{AGENCY}/compact/delta/{m.seq + 5}").status_code == 404

@@ -12,7 +12,8 @@ flash refuses every later call, so no cleanup on the way out writes anything), t
 objects are dropped, the flash image is mounted afresh and the firmware boots from it, as after
 a real power cut; the PN532 model is powered up again (its field drops: the badge sees RFOFF)
 and open sockets are closed. One cut in ten also hits the following boot. Only what is on the
-flash image survives; RAM state does not. Every 15 cuts, or earlier when its heap has lost 4 KiB, the MicroPython process is killed with
+flash image survives; RAM state does not. Every 15 cuts, or earlier when its heap has lost 4 KiB,
+the MicroPython process is killed with
 SIGKILL and started again on the same flash image (the in-process reboots leave the dead
 filesystem's objects and fragments in this process's heap, which a real reboot would not).
 """
@@ -90,7 +91,7 @@ def test_500_power_cuts_every_green_checkin_arrives_exactly_once(fleet, verifier
     # nothing invented: each row answers a challenge this terminal issued, from a real badge
     # (the verifier checked the badge's signature), one row per nonce
     assert all(c == 1 for c in nonces.values())
-    for nonce, term_id, kid, seen in rows:
+    for nonce, term_id, _kid, _seen in rows:
         assert nonce in issued and term_id == tid
     # journaled but cut before the beep: real badge answers, uploaded, never beeped
     print("journaled without a beep: %d" % (len(rows) - len(green)))

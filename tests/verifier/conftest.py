@@ -3,7 +3,6 @@
 PostgreSQL is a throw-away cluster started once per session (testkit/pg.py). When it
 cannot be started, PostgreSQL tests are skipped with the reason, except under CI=true, where
 that is a failure."""
-import base64
 import itertools
 import os
 import shutil
@@ -13,9 +12,7 @@ import pytest
 from host.wire import sample
 from testkit.pg import Cluster
 from testkit.verifier import Env, b64, make_app  # noqa: F401  (tests import them from here too)
-from verifier import create_app
 from verifier.migrate import upgrade
-from verifier.services import registry
 
 _counter = itertools.count()
 

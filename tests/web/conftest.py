@@ -10,9 +10,6 @@ ones to A330101. Roles in the tests:
 """
 import os
 import pathlib
-import shutil
-import tempfile
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 

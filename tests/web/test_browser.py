@@ -245,6 +245,6 @@ def test_bad_input_is_a_clear_red_page(live, b, artifacts, name, path, reason):
     assert verdict(b) == ("red", reason)
     from selenium.common.exceptions import NoAlertPresentException
     with pytest.raises(NoAlertPresentException):
-        b.switch_to.alert.text
+        _ = b.switch_to.alert.text
     assert b.find_elements("tag name", "script") == []
     shot(b, artifacts, f"employer-red-{name}")

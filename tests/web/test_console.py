@@ -28,7 +28,7 @@ def test_login_required(site):
 
 def test_login_wrong_password_and_lockout(site):
     c = site.client
-    for n in range(5):
+    for _ in range(5):
         r = c.post("/console/login", data={"username": STAFF_USER, "password": "nope",
                                            "csrf": _login_form(c)}, headers=EN)
         assert r.status_code == 401 and "Wrong username or password" in r.text

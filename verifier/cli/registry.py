@@ -5,7 +5,6 @@ import sys
 import click
 from flask import current_app
 
-from host import wire
 
 from ..migrate import upgrade
 from ..services import audit, registry, status as status_service

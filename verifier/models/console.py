@@ -2,7 +2,7 @@
 profiles (what a consent view shows), staff users and their sessions, the views of tap pages
 (the one-view rule) and the verified reviews bound to them.
 """
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base

@@ -1,5 +1,6 @@
-"""Taps booked once per (badge, counter), check-ins, the monthly attendance ledger, clone evidence."""
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+"""Taps booked once per (badge, counter), check-ins, the monthly attendance ledger, clone
+evidence."""
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base

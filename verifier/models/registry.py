@@ -1,5 +1,6 @@
 """Agencies, their keys and API keys, workers, badges, status indices and terminals."""
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base

@@ -50,4 +50,4 @@ def _labels(labels: Labels) -> str:
         return ""
     esc = (str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
            for _, v in labels)
-    return "{" + ",".join(f'{k}="{v}"' for (k, _), v in zip(labels, esc)) + "}"
+    return "{" + ",".join(f'{k}="{v}"' for (k, _), v in zip(labels, esc, strict=True)) + "}"

@@ -149,7 +149,7 @@ def to_xlsx(rep: dict[str, Any], tz: str, t: Translate) -> bytes:
     for c in ws[1]:
         c.font = Font(bold=True)
     ws.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGH", (14, 12, 10, 10, 18, 16, 18, 16)):
+    for col, width in zip("ABCDEFGH", (14, 12, 10, 10, 18, 16, 18, 16), strict=True):
         ws.column_dimensions[col].width = width
     ws2 = wb.create_sheet(t(SHEETS[1])[:31])
     ws2.append([t(h) for h in DAILY_HEADERS])

@@ -2,7 +2,8 @@
 
 HMAC (FIPS 198-1 / RFC 2104) is built here on hashlib.sha256, which is all MicroPython has.
 The badge seeds it with its own RNG, entropy sent by the provisioning host and persistent
-state, never with os.urandom alone (docs/threat-model.md; os.urandom on an ESP32 is a seeded generator while the radio is off).
+state, never with os.urandom alone (docs/threat-model.md; os.urandom on an ESP32 is a seeded
+generator while the radio is off).
 """
 from xinka.compat import const
 

@@ -201,7 +201,7 @@ def _odd_multiples(x, y):
         jac.append(_madd(X, Y, Z, tx, ty))
     # Montgomery's trick: one inversion for all eight Z
     acc = [1]
-    for X, Y, Z in jac:
+    for _X, _Y, Z in jac:
         if not Z:
             raise ValueError("point of small order")
         acc.append(acc[-1] * Z % p)

@@ -117,7 +117,7 @@ def challenge(terminal_id, terminal_time, nonce):
 
 
 def parse_challenge(data):
-    """Strictly decode a challenge; return (terminal_id, terminal_time, nonce). Raises BadChallenge."""
+    """Strictly decode a challenge: (terminal_id, terminal_time, nonce). Raises BadChallenge."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise BadChallenge("challenge is not bytes")
     if len(data) > _CHALLENGE_MAX:

@@ -265,6 +265,9 @@ def serve(verifier):
     print("The verifier keeps serving; Ctrl-C stops it. / 按 Ctrl-C 停止。", flush=True)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    # Ctrl-C stops it even when started from a script in the background: a shell without job
+    # control starts `cmd &` with SIGINT ignored, and Python keeps an ignored SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while not stop and verifier.proc.poll() is None:
             time.sleep(0.5)

@@ -30,6 +30,12 @@ def free_port():
     return port
 
 
+def _ignore_sigint():
+    # started as a shell without job control starts `cmd &` (SIGINT ignored), whoever runs
+    # the tests: Ctrl-C (stop()) must stop the demo all the same
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ServingDemo:
     """`python -m demo` serving in the background; .urls once it printed them."""
 
@@ -44,7 +50,7 @@ class ServingDemo:
                 [sys.executable, "-m", "demo", "--badges", str(badges), "--port",
                  str(self.port), "--dir", str(self.dir / "state"), "--urls-json",
                  str(self.urls_file)], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
-                env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                env=dict(os.environ, PYTHONUNBUFFERED="1"), preexec_fn=_ignore_sigint)
         end = time.monotonic() + timeout
         while "Ctrl-C" not in self.output():
             if self.proc.poll() is not None or time.monotonic() > end:

@@ -41,7 +41,9 @@ HOST = "v.example.cn"
 
 
 def build(out_dir):
-    """Firmware and the simulation modules compiled to .mpy under out_dir (sim/ for the latter)."""
+    """The firmware built from its manifests (host/build.py: each device's /lib laid out under
+    out_dir/device/) and the simulation modules compiled to .mpy under out_dir/sim/. A simulated
+    badge runs with BUILD_PATH: sim/, then device/badge/lib, nothing else."""
     out_dir = pathlib.Path(out_dir)
     runner.compile_firmware(out_dir)
     for src in SIM_SOURCES:

@@ -40,4 +40,5 @@ def provision_for_sim(fs_root, key_d, credential, host, build_dir, scope=None):
         raise RuntimeError(out.stdout + out.stderr)
 
 
-BUILD_PATH = ("sim", "badge", "drivers", "lib")
+# the simulation modules, then exactly what the badge has in /lib (its manifest, host/build.py)
+BUILD_PATH = ("sim", "device/badge/lib")

@@ -35,7 +35,8 @@ def _raw(fd, baud=termios.B115200):
 def _env(build):
     build = pathlib.Path(build)
     env = dict(os.environ)
-    env["MICROPYPATH"] = ":".join([str(build / "badge"), str(build / "lib"), str(SIM_DIR)])
+    # what the badge has in /lib (its manifest, host/build.py), then the simulation entry
+    env["MICROPYPATH"] = ":".join([str(build / "device" / "badge" / "lib"), str(SIM_DIR)])
     return env
 
 

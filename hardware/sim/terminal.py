@@ -30,11 +30,14 @@ SIM_SOURCES = [(ROOT / "hardware" / "pn532" / "model.py", "pn532_model"),
                (ROOT / "hardware" / "sim" / "replay_tag.py", "replay_tag"),
                (ROOT / "hardware" / "sim" / "terminal_board.py", "terminal_board"),
                (ROOT / "hardware" / "sim" / "terminal_upy.py", "terminal_upy")]
-BUILD_PATH = ("tsim", "terminal", "drivers", "lib")
+# the simulation modules, then exactly what the terminal has in /lib (its manifest, host/build.py)
+BUILD_PATH = ("tsim", "device/terminal/lib")
 
 
 def build(out_dir):
-    """Firmware and the terminal simulation compiled to .mpy under out_dir."""
+    """The firmware built from its manifests (host/build.py: each device's /lib laid out under
+    out_dir/device/) and the terminal simulation compiled to .mpy under out_dir/tsim/. A
+    simulated terminal runs with BUILD_PATH: tsim/, then device/terminal/lib, nothing else."""
     out_dir = pathlib.Path(out_dir)
     runner.compile_firmware(out_dir)
     for src, name in SIM_SOURCES:

@@ -29,6 +29,10 @@ DEFAULTS = {
     "RELOAD_WINDOW_S": 600,            # employer page: the first browser may reload this long
     "REVIEW_WINDOW_S": 7 * 86400,      # a consent view may be reviewed this long
     "SESSION_TTL_S": 8 * 3600,         # console sessions
+    "RECEIPT_SIGNING_KEY": None,       # visit receipts: EC P-256 private key (PEM, path, object)
+    "VISIT_MAX_S": 12 * 3600,          # an open visit closes itself this long after arrival
+    "HOUSEHOLD_TTL_S": 400 * 86400,    # a household key unused this long expires
+    "SERVICE_CATALOGUE": {},           # agency id -> service type codes (default: all known)
 }
 
 _PREFIX = "XINKA_"

@@ -57,3 +57,17 @@ def status_signing_key(config: Mapping[str, Any], agency_id: str) -> PrivateKey 
             log.debug("status signing key of %s read from %s", agency_id, path)
             return key
     return None
+
+
+def receipt_signing_key(config: Mapping[str, Any]) -> PrivateKey | None:
+    """The private key that signs visit receipts (RECEIPT_SIGNING_KEY: a key object, PEM
+    text or a path to a PEM file), or None."""
+    value = config.get("RECEIPT_SIGNING_KEY")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        return value
+    key = load_pem_private_key(_text(value).encode(), None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("RECEIPT_SIGNING_KEY is not an EC (P-256) private key")
+    return key

@@ -29,9 +29,9 @@ def init_app(app):
     app.register_blueprint(compact.bp)
     app.register_blueprint(registry.bp)
     app.register_blueprint(ops.bp)
-    from . import console, employer, html, reports
+    from . import console, employer, html, reports, visits
     html.init_app(app)
-    for bp in (employer.bp, console.bp, reports.bp, reports.api):
+    for bp in (employer.bp, visits.bp, console.bp, reports.bp, reports.api):
         app.register_blueprint(bp)
 
     @app.errorhandler(ServiceError)

@@ -7,9 +7,10 @@ import secrets
 
 from flask import Blueprint, current_app, make_response, render_template, request
 
+from ..i18n.visits import SERVICE_NAMES, VISIT_REFUSALS
 from ..services import employer, reviews
 from ..services.errors import ServiceError
-from . import html
+from . import html, visits
 from .common import ext, refused
 
 bp = Blueprint("employer", __name__)
@@ -46,6 +47,7 @@ def tap_page(b64):
     x = ext()
     secret, new = _viewer()
     now = x.now()
+    offer = None
     if not x.limiter.allow(request.remote_addr or "?"):
         page = employer.red("rate_limited", now)
     else:
@@ -55,6 +57,7 @@ def tap_page(b64):
                                  x.config["PERIOD_START_DAY"],
                                  x.config["RELOAD_WINDOW_S"],
                                  x.store.cache)
+            offer = visits.offer_context(s, page, b64, secret, now)
     x.metrics.inc("xinka_employer_pages_total", "employer pages by colour and reason",
                   colour=page.decision.colour, reason=page.decision.headline)
     status = STATUS.get(page.decision.headline, 200)
@@ -63,7 +66,8 @@ def tap_page(b64):
                 + (f", agency {page.agency_id}" if page.agency_id else ""))
     body = render_template("employer/page.html", page=page, b64=b64,
                            review_csrf=review_csrf(secret), categories=reviews.CATEGORIES,
-                           reload_min=x.config["RELOAD_WINDOW_S"] // 60)
+                           reload_min=x.config["RELOAD_WINDOW_S"] // 60, offer=offer,
+                           SERVICE_NAMES=SERVICE_NAMES, VISIT_REFUSALS=VISIT_REFUSALS)
     return _finish(make_response(body, status), secret if new else None)
 
 

@@ -1,0 +1,186 @@
+"""Verified visits on the employer page: confirm arrival (`POST /t/<b64>/arrive`), end of
+service (`POST /t/<b64>/depart`), the household's receipt page (`GET /visits/<id>`), its
+signed receipt (`GET /visits/<id>/receipt.cose`), the verifier's receipt key
+(`GET /api/v1/receipt-key`) and household recovery (`POST /visits/recover`). No JavaScript;
+logic in services/visits.py."""
+import hashlib
+import hmac
+import logging
+
+from flask import Blueprint, Response, current_app, make_response, render_template, request
+from sqlalchemy import select
+
+from host import wire
+from host.wire.keys import PrivateKey
+
+from ..i18n.visits import SERVICE_NAMES, VISIT_REFUSALS
+from ..models import TapView
+from ..services import employer, keys, visits
+from ..services.errors import ServiceError
+from . import employer as employer_view
+from .common import ext, refused
+
+log = logging.getLogger(__name__)
+bp = Blueprint("visits", __name__)
+
+HOUSEHOLD_COOKIE = "xh"
+COSE_TYPE = "application/cose; cose-type=\"cose-sign1\""
+
+
+def visit_csrf(secret):
+    return hashlib.sha256(("visit-form:" + secret).encode()).hexdigest()[:32]
+
+
+def receipt_key() -> PrivateKey | None:
+    return keys.receipt_signing_key(current_app.config)
+
+
+def _household_secret():
+    return request.cookies.get(HOUSEHOLD_COOKIE) or None
+
+
+def _set_household(resp, secret):
+    cfg = current_app.config
+    resp.set_cookie(HOUSEHOLD_COOKIE, secret, max_age=cfg["HOUSEHOLD_TTL_S"], httponly=True,
+                    samesite="Lax", secure=bool(cfg.get("COOKIE_SECURE")) or request.is_secure,
+                    path="/")
+    return resp
+
+
+def offer_context(session, page, b64, viewer_secret, now):
+    """What the tap page offers (template visits/offer.html), or None."""
+    if page.decision.colour == "red" or not page.serial:
+        return None
+    h = employer.token_hash_of(b64)
+    view = session.scalar(select(TapView).where(TapView.token_hash == h)) if h else None
+    if view is None or view.viewer_hash != employer.viewer_hash(viewer_secret):
+        return None
+    cfg = current_app.config
+    try:
+        household = visits.household_of(session, _household_secret(), now,
+                                        cfg["HOUSEHOLD_TTL_S"])
+    except visits.VisitRefused as err:
+        return {"kind": "household", "reason": err.reason}
+    kind, visit = visits.offer(session, h, view.badge_kid, household, now, cfg["VISIT_MAX_S"])
+    return {"kind": kind, "visit": visit, "b64": b64, "csrf": visit_csrf(viewer_secret),
+            "services": visits.catalogue(cfg, page.agency_id), "household": household}
+
+
+def _refusal(err, status=None):
+    reason = err.reason if err.reason in VISIT_REFUSALS else "bad_form"
+    refused(reason, "visit")
+    if getattr(err, "signal", None):
+        x = ext()
+        with x.db.session() as s:
+            visits.record_signal(s, x.now(), **err.signal)
+    body = render_template("visits/result.html", ok=False, reason=reason,
+                           VISIT_REFUSALS=VISIT_REFUSALS, SERVICE_NAMES=SERVICE_NAMES)
+    return employer_view._finish(make_response(body, status or err.http_status))
+
+
+def _tap_action(b64, action):
+    x = ext()
+    cfg = x.config
+    secret = request.cookies.get(employer_view.VIEWER_COOKIE, "")
+    now = x.now()
+    if not x.limiter.allow(request.remote_addr or "?"):
+        return _refusal(visits.VisitRefused(reason="rate_limited"), 429)
+    if not employer_view._SECRET.fullmatch(secret) or \
+            not hmac.compare_digest(visit_csrf(secret), request.form.get("csrf", "")):
+        return _refusal(visits.VisitRefused(reason="bad_form"), 403)
+    token_hash = employer.token_hash_of(b64)
+    new = None
+    try:
+        with x.db.session() as s:
+            household = visits.household_of(s, _household_secret(), now,
+                                            cfg["HOUSEHOLD_TTL_S"])
+            visits.shown_to(s, token_hash, employer.viewer_hash(secret))
+            page = employer.show(s, x.snapshot(s), b64, secret, now, x.policy,
+                                 cfg["TIMEZONE"], cfg["PERIOD_START_DAY"],
+                                 cfg["RELOAD_WINDOW_S"], x.store.cache)
+            if page.decision.colour == "red":
+                raise visits.VisitRefused(f"page red: {page.decision.headline}", "red_page")
+            if action == "arrive":
+                visit, new = visits.arrive(
+                    s, token_hash, employer.viewer_hash(secret), household,
+                    request.form.get("service"), request.form.get("district"),
+                    visits.catalogue(cfg, page.agency_id), page.serial, now,
+                    cfg["VISIT_MAX_S"])
+            else:
+                visit = visits.depart(s, token_hash, employer.viewer_hash(secret), household,
+                                      now, cfg["VISIT_MAX_S"])
+            hh = new.household if new else household
+            body = render_template("visits/result.html", ok=True, action=action, visit=visit,
+                                   household=hh, recovery=new.recovery_code if new else None,
+                                   agency_name=page.agency_name, SERVICE_NAMES=SERVICE_NAMES,
+                                   VISIT_REFUSALS=VISIT_REFUSALS)
+    except ServiceError as err:
+        return _refusal(err)
+    resp = employer_view._finish(make_response(body, 201))
+    return _set_household(resp, new.secret) if new else resp
+
+
+@bp.post("/t/<b64>/arrive")
+def arrive(b64):
+    return _tap_action(b64, "arrive")
+
+
+@bp.post("/t/<b64>/depart")
+def depart(b64):
+    return _tap_action(b64, "depart")
+
+
+@bp.get("/visits/<int:visit_id>")
+def receipt_page(visit_id):
+    x = ext()
+    try:
+        with x.db.session() as s:
+            hh = visits.household_of(s, _household_secret(), x.now(),
+                                     x.config["HOUSEHOLD_TTL_S"])
+            v = visits.visit_for(s, visit_id, hh)
+            body = render_template("visits/receipt.html", visit=v, household=hh,
+                                   claims=visits.receipt_claims(s, v),
+                                   SERVICE_NAMES=SERVICE_NAMES)
+    except ServiceError as err:
+        return _refusal(err)
+    return employer_view._finish(make_response(body, 200))
+
+
+@bp.get("/visits/<int:visit_id>/receipt.cose")
+def receipt_file(visit_id):
+    x = ext()
+    try:
+        with x.db.session() as s:
+            hh = visits.household_of(s, _household_secret(), x.now(),
+                                     x.config["HOUSEHOLD_TTL_S"])
+            data = visits.receipt(s, visits.visit_for(s, visit_id, hh), receipt_key())
+    except ServiceError as err:
+        return _refusal(err)
+    return Response(data, 200, {"Content-Type": COSE_TYPE, "Content-Disposition":
+                                f'attachment; filename="visit-{visit_id}.cose"'})
+
+
+@bp.get("/api/v1/receipt-key")
+def receipt_public_key():
+    key = receipt_key()
+    if key is None:
+        return _refusal(ServiceError(reason="no_receipt_key"), 404)
+    pub = wire.keys.public_key_of(key)
+    return Response(wire.encode(wire.cose_key(pub)), 200,
+                    {"Content-Type": "application/cose-key"})
+
+
+@bp.post("/visits/recover")
+def recover():
+    x = ext()
+    if not x.limiter.allow(request.remote_addr or "?"):
+        return _refusal(visits.VisitRefused(reason="rate_limited"), 429)
+    try:
+        with x.db.session() as s:
+            new = visits.recover(s, request.form.get("code", ""), x.now())
+            body = render_template("visits/result.html", ok=True, action="recover",
+                                   household=new.household, visit=None, recovery=None,
+                                   SERVICE_NAMES=SERVICE_NAMES, VISIT_REFUSALS=VISIT_REFUSALS)
+    except ServiceError as err:
+        return _refusal(err)
+    return _set_household(employer_view._finish(make_response(body, 200)), new.secret)

@@ -49,7 +49,7 @@ class RealVerifier:
         assert r.exit_code == 0, r.output
         r = cli.invoke(args=["apikey-create", "--label", "operator"])
         assert r.exit_code == 0, r.output
-        self.operator = r.output.strip()
+        self.operator = r.stdout.strip()      # log lines (stderr) are not the key
         self.requests = []
         inner = self.app.wsgi_app
 

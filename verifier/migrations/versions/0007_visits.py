@@ -1,15 +1,15 @@
 """verified visits: households (pseudonymous, keyed by a browser secret), visits opened and
 closed by employer taps, and the fraud signals they raise
 
-Revision ID: 0006_visits
-Revises: 0005_tap_event_time
+Revision ID: 0007_visits
+Revises: 0006_list_version
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0006_visits'
-down_revision = '0005_tap_event_time'
+revision = '0007_visits'
+down_revision = '0006_list_version'
 branch_labels = None
 depends_on = None
 

@@ -251,7 +251,7 @@ def depart(session: Session, token_hash: str | None, viewer: str, household: Hou
         "departure"
     household.last_seen_at = now
     session.flush()
-    log.info("visit %d closed after %d s", v.id, v.end_at - v.start_at)
+    log.info("visit %d closed after %d s", v.id, now - v.start_at)
     return v
 
 

@@ -24,7 +24,8 @@ def wire_status(reason):
 
 
 def init_app(app):
-    from . import api, compact, ops, registry
+    from . import admission, api, compact, ops, registry
+    app.register_blueprint(admission.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(compact.bp)
     app.register_blueprint(registry.bp)

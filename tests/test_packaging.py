@@ -389,7 +389,7 @@ def test_served_verifier_answers_a_real_tap(installed):
                XINKA_AUTHORITY_KEY=str(d / "authority.pem"),
                XINKA_STATUS_KEY_DIR=str(d / "status-keys"),
                XINKA_STATUS_BASE_URL="https://v.example.cn",
-               XINKA_STATUS_REFRESH_S="0", XINKA_RATE_LIMIT_PER_MIN="0")
+               XINKA_STATUS_CHECK_MS="0", XINKA_RATE_LIMIT_PER_MIN="0")
 
     def flask(*args):
         r = installed.run(installed.bin / "flask", "--app", "verifier", *args, env=env)

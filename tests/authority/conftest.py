@@ -60,7 +60,7 @@ class Verifier:
         self.app = create_app({"DATABASE_URL": url, "AUTHORITY_KEY": str(anchor),
                                "STATUS_SIGNING_KEYS": status_keys,
                                "STATUS_BASE_URL": "https://v.example.cn",
-                               "RATE_LIMIT_PER_MIN": 0, "STATUS_REFRESH_S": 0})
+                               "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0})
         self.x = self.app.extensions["xinka"]
         runner = self.app.test_cli_runner()
         r = runner.invoke(args=["apikey-create", "--label", "bureau"])

@@ -1,4 +1,4 @@
-"""Agency admission (migration 0006_admission): an agency's application to the bureau, with
+"""Agency admission (migration 0007_admission): an agency's application to the bureau, with
 the agency's public keys (never a private one) and its first console login (a password hash),
 reviewed by the bureau: submitted -> changes_requested -> submitted ... -> approved | refused."""
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text

@@ -1,14 +1,14 @@
 """admission: agencies' applications to the bureau (verifier/models/admission.py)
 
-Revision ID: 0006_admission
-Revises: 0005_tap_event_time
+Revision ID: 0007_admission
+Revises: 0006_list_version
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0006_admission'
-down_revision = '0005_tap_event_time'
+revision = '0007_admission'
+down_revision = '0006_list_version'
 branch_labels = None
 depends_on = None
 

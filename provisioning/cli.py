@@ -13,6 +13,7 @@ import time
 import click
 
 from host import build as build_mod
+from host.clilog import ToolLogging
 
 from . import agency_key
 from . import flash as flash_mod
@@ -23,10 +24,9 @@ from .issue import Issuer, Profile
 
 WIPE_WORD = "WIPE"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-LOGGERS = ("provisioning", "host")        # this tool's modules and the wire library
+_logging = ToolLogging(("provisioning", "host"))  # this tool's modules, the wire library
 
 log = logging.getLogger(__name__)
-_log_setup = []                            # (logger, handler, previous level) while main runs
 
 
 class BatchIncomplete(ProvisionError):
@@ -81,30 +81,7 @@ def _say(step):
 def cli(ctx, port, baud, profile, timeout, log_level):
     ctx.ensure_object(dict)
     ctx.obj.update(port=port, baud=baud, profile=profile, timeout=timeout)
-    _start_logging(log_level)
-
-
-def _start_logging(level_name):
-    """Log lines of this tool (and of host.wire) to stderr from `level_name` on, until main()
-    returns; they never carry key material, the passphrase or a worker's personal data."""
-    _stop_logging()
-    level = getattr(logging, level_name.upper())
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        _log_setup.append((logger, handler, logger.level))
-        logger.addHandler(handler)
-        # a lower level set by whoever embeds this (a test's caplog) stays: the handler filters
-        logger.setLevel(min(level, logger.level) if logger.level else level)
-
-
-def _stop_logging():
-    while _log_setup:
-        logger, handler, previous = _log_setup.pop()
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+    _logging.start(log_level)
 
 
 @cli.command(help="读取徽章信息 / show what is on the badge (read only).")
@@ -293,7 +270,7 @@ def main(argv=None, device=None):
         err.show()
         return err.exit_code
     finally:
-        _stop_logging()
+        _logging.stop()
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def world_config(world, folder):
     return {"XINKA_AUTHORITY_KEY": str(folder / "authority.pem"),
             "XINKA_STATUS_KEY_DIR": str(keys),
             "XINKA_STATUS_BASE_URL": "https://" + sample.STATUS_HOST,
-            "XINKA_FIXED_NOW": str(world.now), "XINKA_STATUS_REFRESH_S": "0"}
+            "XINKA_FIXED_NOW": str(world.now), "XINKA_STATUS_CHECK_MS": "0"}
 
 
 class Served:

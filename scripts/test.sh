@@ -22,6 +22,14 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
         fonts-wqy-microhei >/dev/null \
         || echo "warning: could not install chromium; browser tests will be skipped (or fail under CI=true)" >&2
 fi
+# The operator guide (tests/test_guides.py) makes agency keys with Debian's openssl.
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "== installing openssl (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openssl >/dev/null \
+        || echo "warning: could not install openssl; the operator guide test will fail" >&2
+fi
 # Type checks (tests/test_types.py) use pyright from npm (Node from Debian when missing).
 if ! command -v pyright >/dev/null 2>&1; then
     echo "== installing pyright (npm)"

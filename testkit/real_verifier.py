@@ -42,14 +42,14 @@ class RealVerifier:
             "AUTHORITY_KEY": authority_key.public_key(),
             "STATUS_SIGNING_KEYS": {agency_id: status_key},
             "STATUS_BASE_URL": f"https://{status_host}",
-            "RATE_LIMIT_PER_MIN": 0, "STATUS_REFRESH_S": 0})
+            "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0})
         self.x = self.app.extensions["xinka"]
         cli = self.app.test_cli_runner()
         r = cli.invoke(args=["db-upgrade"])
         assert r.exit_code == 0, r.output
         r = cli.invoke(args=["apikey-create", "--label", "operator"])
         assert r.exit_code == 0, r.output
-        self.operator = r.output.strip()
+        self.operator = r.stdout.strip()      # log lines (stderr) are not the key
         self.requests = []
         inner = self.app.wsgi_app
 

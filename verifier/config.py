@@ -17,7 +17,7 @@ DEFAULTS = {
     "STATUS_VALIDITY_S": 7 * 86400,
     "STATUS_MAX_AGE_S": 0,             # 0: a list is stale once past its own ttl
     "STALE_POLICY": "warn",            # warn | refuse
-    "STATUS_REFRESH_S": 5,             # how often a process looks for newer lists in the db
+    "STATUS_CHECK_MS": 500,            # how often a process reads the list version in the db
     "VERIFY_MAX_BYTES": 4096,
     "CHECKIN_MAX_BYTES": 4 * 1024 * 1024,
     "CHECKIN_MAX_ITEMS": 1000,

@@ -19,22 +19,22 @@ class Xinka:
         self.db = Database()
         self.db.init_app(app)
         self.store = TrustStore(keys.authority_key(cfg["AUTHORITY_KEY"]),
-                                cfg["STATUS_REFRESH_S"])
+                                cfg["STATUS_CHECK_MS"])
         self.limiter = RateLimiter(cfg["RATE_LIMIT_PER_MIN"])
         self.metrics = Metrics()
         self.metrics.gauges.append(self._gauges)
         self.policy = Policy(cfg["STALE_POLICY"], cfg["STATUS_MAX_AGE_S"])
         self.last_ingest_lag = None
         app.extensions["xinka"] = self
-        log.debug("extension ready: %s database, lists refreshed every %s s", self.db.dialect,
-                  cfg["STATUS_REFRESH_S"])
+        log.debug("extension ready: %s database, list version read every %s ms",
+                  self.db.dialect, cfg["STATUS_CHECK_MS"])
         return self
 
     def now(self):
         return int(self.config["FIXED_NOW"] or time.time())
 
     def snapshot(self, session=None):
-        """The trust snapshot, refreshed from the database at most every refresh_s."""
+        """The trust snapshot; the list version is read at most every STATUS_CHECK_MS."""
         now = self.now()
         if session is not None:
             return self.store.refresh(session, now)

@@ -161,7 +161,7 @@ class Terminal:
             gc.collect()
             b.log("REFUSED", "busy", "MemoryError")
             return self._say("busy")
-        except Exception as err:          # noqa: anything else from parsing is malformed
+        except Exception as err:          # anything else from parsing is malformed
             b.log("REFUSED", "malformed", repr(err))
             return self._say("malformed")
         st, why = self.status.status(c.cred)

@@ -73,7 +73,7 @@ class CompactStatus:
             return revocation.CompactList(m, revocation.FileChunks(d + "/chunks"), delta)
         except revocation.CompactError as err:
             return err.reason
-        except Exception:           # noqa: any other fault in a cached list: not usable
+        except Exception:           # any other fault in a cached list: not usable
             return "error"
 
     def reload(self):
@@ -102,5 +102,5 @@ class CompactStatus:
             if err.reason == "out_of_range":
                 return None, "status_out_of_range"
             return None, "status_corrupt"
-        except Exception:           # noqa: a damaged chunk must never stop a check-in
+        except Exception:           # a damaged chunk must never stop a check-in
             return None, "status_corrupt"

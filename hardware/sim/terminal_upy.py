@@ -226,6 +226,6 @@ while True:
         board.reboot()
         boot()
         result("cut")
-    except Exception as err:           # noqa: the harness reports, the test decides
+    except Exception as err:           # the harness reports, the test decides
         sys.print_exception(err)
         result("error", repr(err))

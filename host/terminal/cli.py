@@ -16,6 +16,7 @@ import click
 import nfc
 
 from host import wire
+from host.clilog import ToolLogging
 
 from .desk import Clock, DeskTerminal, render, render_error, status_line
 from .errors import NoBadge, TerminalError
@@ -25,9 +26,8 @@ from .lists import Lists
 from .sync import Syncer
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-LOGGERS = ("host",)                  # the terminal's modules and the wire library
+_logging = ToolLogging(("host",))  # the terminal's modules and the wire library
 log = logging.getLogger(__name__)
-_log_setup = []                      # (logger, handler, previous level) while main runs
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,7 +63,7 @@ def command(ctx, device, verifier_url, token, terminal_id, agency_id, authority_
             trust_file, taps, cooldown_s, unknown_policy, start_time, hold_s, sync_wait_s,
             sync_only, batch, no_colour, log_level):
     """Desk check-in terminal / 前台打卡终端."""
-    _start_logging(log_level)
+    _logging.start(log_level)
     log.info("terminal %s (agency %s) starting: verifier %s, data %s, device %s, cool-down "
              "%d s, unknown status: %s%s", terminal_id, agency_id, verifier_url, data_dir,
              "none (sync only)" if sync_only else device, cooldown_s, unknown_policy,
@@ -153,29 +153,6 @@ def load_authority_key(value):
         raise click.BadParameter(f"authority key: {err} / 根公钥无效") from err
 
 
-def _start_logging(level_name):
-    """Log lines of the terminal (and of host.wire) to stderr from `level_name` on, until
-    main() returns. No line carries the terminal token."""
-    _stop_logging()
-    level = getattr(logging, level_name.upper())
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        _log_setup.append((logger, handler, logger.level))
-        logger.addHandler(handler)
-        # a lower level set by whoever embeds this (a test's caplog) stays: the handler filters
-        logger.setLevel(min(level, logger.level) if logger.level else level)
-
-
-def _stop_logging():
-    while _log_setup:
-        logger, handler, previous = _log_setup.pop()
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-
-
 def main(argv=None, device=None, out=None):
     """Exit code; `device`: an open ContactlessFrontend to use instead of --device."""
     try:
@@ -188,4 +165,4 @@ def main(argv=None, device=None, out=None):
         print(err, file=sys.stderr)
         return 1
     finally:
-        _stop_logging()
+        _logging.stop()

@@ -1,6 +1,7 @@
 """The tables (SQLAlchemy 2), one module per concern; importing the package registers every
 table on `Base.metadata`. Alembic migrations in verifier/migrations build the same schema;
 tests/verifier/test_migrations.py checks that they agree."""
+from .admission import AgencyApplication
 from .audit import AuditEntry
 from .base import CTR_OFFSET, Base, ctr_key, ctr_value
 from .console import Review, StaffSession, StaffUser, TapView, WorkerProfile
@@ -9,8 +10,8 @@ from .lists import ListVersion, StatusListBlob, TrustListBlob
 from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, Worker
 from .visits import FraudSignal, Household, Visit
 
-__all__ = ["CTR_OFFSET", "Agency", "AgencyKey", "ApiKey", "Attendance", "AuditEntry", "Badge",
-           "Base", "Checkin", "CloneEvidence", "FraudSignal", "Household", "ListVersion",
-           "Review", "StaffSession", "StaffUser", "StatusIndex", "StatusListBlob", "Tap",
-           "TapView", "Terminal", "TrustListBlob", "Visit", "Worker", "WorkerProfile",
+__all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "ApiKey", "Attendance",
+           "AuditEntry", "Badge", "Base", "Checkin", "CloneEvidence", "FraudSignal", "Household",
+           "ListVersion", "Review", "StaffSession", "StaffUser", "StatusIndex", "StatusListBlob",
+           "Tap", "TapView", "Terminal", "TrustListBlob", "Visit", "Worker", "WorkerProfile",
            "ctr_key", "ctr_value"]

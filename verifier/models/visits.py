@@ -1,4 +1,4 @@
-"""Tables of verified visits (migration 0007_visits): pseudonymous households, the visits
+"""Tables of verified visits (migration 0008_visits): pseudonymous households, the visits
 two employer taps open and close, and the fraud signals they raise.
 
 A household is a random secret in the employer's browser (the `xh` cookie); the table keeps

@@ -1,15 +1,15 @@
 """verified visits: households (pseudonymous, keyed by a browser secret), visits opened and
 closed by employer taps, and the fraud signals they raise
 
-Revision ID: 0007_visits
-Revises: 0006_list_version
+Revision ID: 0008_visits
+Revises: 0007_admission
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0007_visits'
-down_revision = '0006_list_version'
+revision = '0008_visits'
+down_revision = '0007_admission'
 branch_labels = None
 depends_on = None
 

@@ -31,7 +31,8 @@ from host.wire.keys import PrivateKey, PublicKey
 from .errors import (AgencyExists, AlreadyInitialised, BadPassphrase, ConfigError, KeyConflict,
                      KeyInClear, NotAPublicKey, NotInitialised, UnknownAgency)
 
-__all__ = ["Book", "Signed", "MIN_PASSPHRASE", "read_public_key", "public_pem"]
+__all__ = ["Book", "Signed", "MIN_PASSPHRASE", "read_public_key", "read_public_keys",
+           "public_pem"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,30 @@ def read_public_key(path: str | Path) -> PublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise NotAPublicKey(f"{path} is not a P-256 key")
     return key
+
+
+def read_public_keys(path: str | Path) -> list[PublicKey]:
+    """Every P-256 public key of a PEM file (one or several blocks, as the verifier's admission
+    export gives them)."""
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError as err:
+        raise ConfigError(f"{path}: {err.strerror}", zh="读不到公钥文件",
+                          en="cannot read the public key file") from err
+    end = "-----END PUBLIC KEY-----"
+    blocks = [b + end for b in text.split(end) if "-----BEGIN" in b]
+    if len(blocks) <= 1 or "PRIVATE KEY" in text:
+        return [read_public_key(path)]
+    out = []
+    for b in blocks:
+        try:
+            key = serialization.load_pem_public_key(b.strip().encode())
+        except ValueError as err:
+            raise NotAPublicKey(str(path)) from err
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+            raise NotAPublicKey(f"{path} is not a P-256 key")
+        out.append(key)
+    return out
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from host.wire import cbor, keys
 from host.wire.claims import IAT, TRUST_LIST_LIMIT
 from host.wire.cose import parse_sign1
 
-from .book import ACTIVE, SUSPENDED, Book, now_s, read_public_key
+from .book import ACTIVE, SUSPENDED, Book, now_s, read_public_key, read_public_keys
 from .errors import (AuthorityError, ConfigError, ConfirmationRequired, ListExpired,
                      ListInvalid, ListNotNewer, VerifierRefused, VerifierUnreachable)
 
@@ -112,14 +112,15 @@ def agency() -> None:
 @click.argument("agency_id")
 @click.argument("name")
 @click.option("--key", "key_files", multiple=True, required=True, type=click.Path(dir_okay=False),
-              help="机构公钥 PEM（可多次）/ an agency public key, PEM (repeatable)")
+              help="机构公钥 PEM 文件（可多次；一个文件可含多个公钥）/ a PEM file of agency "
+                   "public keys (repeatable; one file may hold several)")
 @click.option("--valid", default="730d", show_default=True,
               help="机构条目有效期 / how long the entry is valid")
 @click.pass_context
 def agency_add(ctx: click.Context, agency_id: str, name: str, key_files: tuple[str, ...],
                valid: str) -> None:
     book = _book(ctx)
-    pubs = [read_public_key(p) for p in key_files]
+    pubs = [k for p in key_files for k in read_public_keys(p)]
     a = book.add_agency(agency_id, name, pubs, now_s(), duration(valid))
     for k in a["keys"]:
         click.echo(f"{agency_id}: key {k['kid']}")

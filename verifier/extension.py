@@ -1,12 +1,11 @@
-"""The per-app state bundle: database, trust store, rate limiter, metrics and clock,
-registered as `app.extensions["xinka"]`."""
+"""The per-app state bundle: database, trust store, metrics and clock, registered as
+`app.extensions["xinka"]` (the rate limiter is verifier/limits.py)."""
 import logging
 import time
 
 from .db import Database
 from .services import keys
 from .services.metrics import Metrics
-from .services.ratelimit import RateLimiter
 from .services.trust import TrustStore
 from .services.verification import Policy
 
@@ -20,11 +19,9 @@ class Xinka:
         self.db.init_app(app)
         self.store = TrustStore(keys.authority_key(cfg["AUTHORITY_KEY"]),
                                 cfg["STATUS_CHECK_MS"])
-        self.limiter = RateLimiter(cfg["RATE_LIMIT_PER_MIN"])
         self.metrics = Metrics()
         self.metrics.gauges.append(self._gauges)
         self.policy = Policy(cfg["STALE_POLICY"], cfg["STATUS_MAX_AGE_S"])
-        self.last_ingest_lag = None
         app.extensions["xinka"] = self
         log.debug("extension ready: %s database, list version read every %s ms",
                   self.db.dialect, cfg["STATUS_CHECK_MS"])
@@ -49,13 +46,11 @@ class Xinka:
         snap = self.store.snapshot
         out = []
         for uri, lst in sorted(snap.lists.items()):
-            out.append(("xinka_status_list_age_seconds", {"uri": uri}, now - lst.iat,
-                        "seconds since the status list was issued"))
-            out.append(("xinka_status_list_seq", {"uri": uri}, lst.seq,
+            agency = uri.rstrip("/").rpartition("/")[2]       # <base>/sl/<agency id>
+            out.append(("xinka_status_list_age_seconds", {"agency": agency, "uri": uri},
+                        now - lst.iat, "seconds since the status list was issued"))
+            out.append(("xinka_status_list_seq", {"agency": agency, "uri": uri}, lst.seq,
                         "sequence number of the status list held"))
         if snap.trust is not None:
             out.append(("xinka_trust_list_seq", {}, snap.trust.seq, "trust list seq held"))
-        if self.last_ingest_lag is not None:
-            out.append(("xinka_ingest_lag_seconds", {}, self.last_ingest_lag,
-                        "receive time minus terminal time of the last accepted check-in"))
         return out

@@ -280,5 +280,51 @@ def document():
                 tag="ops")},
             "/api/v1/openapi.json": {"get": _op("This document", {"200": _resp("OpenAPI", OBJ)},
                                                 security=[], tag="ops")},
+            **_admission_paths(std),
         },
+    }
+
+
+APPLICATION = {"name": "app_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _admission_paths(std):
+    """Agency admission (docs/verifier.md "Admission"): the applicant's routes take the
+    application token, the review routes an operator key."""
+    base = "/api/v1/admission/applications"
+    token = [{"apiKey": []}]
+    note = _json({"type": "object", "required": ["note"],
+                  "properties": {"note": {"type": "string"}}})
+    done = {"200": _resp("the application", OBJ), **std,
+            "409": _resp("invalid_transition, agency_exists, username_taken", ERR)}
+    return {
+        base: {"post": _op("Apply for admission (no account: returns the application token)",
+                           {"201": _resp("submitted", OBJ), "400": _resp(
+                               "uscc_length, uscc_digits, uscc_charset, uscc_checksum, "
+                               "pledge_required, private_key_refused, ...", ERR),
+                            "409": _resp("duplicate_application, username_taken", ERR),
+                            "429": _resp("rate limited", ERR)},
+                           body=_json(OBJ), security=[], tag="admission"),
+               "get": _op("Applications (bureau; ?state=)", {"200": _resp("list", OBJ), **std},
+                          [{"name": "state", "in": "query", "required": False,
+                            "schema": {"type": "string"}}], security=KEY, tag="admission")},
+        base + "/{app_id}": {"put": _op("Amend after changes were asked for (applicant token)",
+                                        done, [APPLICATION], _json(OBJ), token, "admission")},
+        base + "/{app_id}/mine": {"get": _op("The applicant's view (applicant token)",
+                                             {"200": _resp("the application", OBJ), **std},
+                                             [APPLICATION], security=token, tag="admission")},
+        base + "/{app_id}/request-changes": {"post": _op(
+            "Ask for changes (bureau)", done, [APPLICATION], note, KEY, "admission")},
+        base + "/{app_id}/refuse": {"post": _op(
+            "Refuse (bureau)", done, [APPLICATION], note, KEY, "admission")},
+        base + "/{app_id}/approve": {"post": _op(
+            "Approve: creates the agency and its first console login (bureau)", done,
+            [APPLICATION], _json({"type": "object", "required": ["agency_id"],
+                                  "properties": {"agency_id": {"type": "string"}}}), KEY,
+            "admission")},
+        base + "/{app_id}/keys.pem": {"get": _op(
+            "The approved agency's public keys, for xinka-authority agency add (bureau)",
+            {"200": {"description": "PEM", "content": {
+                "application/x-pem-file": {"schema": {"type": "string"}}}}, **std},
+            [APPLICATION], security=KEY, tag="admission")},
     }

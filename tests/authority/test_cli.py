@@ -191,6 +191,17 @@ def test_rotation_keeps_the_old_key_for_the_overlap_then_drops_it(tool, agency_k
     assert "retires" in tool("agency", "list")
 
 
+def test_one_pem_file_may_carry_several_public_keys(tool, tmp_path):
+    a, b = keys.generate(), keys.generate()
+    both = tmp_path / "keys.pem"
+    both.write_bytes(public_pem_file(tmp_path / "a.pem", a).read_bytes() +
+                     public_pem_file(tmp_path / "b.pem", b).read_bytes())
+    out = tool("agency", "add", "A330100", "杭州安心家政", "--key", both)
+    assert keys.kid(a).hex() in out and keys.kid(b).hex() in out
+    tool("publish")
+    assert set(load(tool, 1).agency("A330100").kids) == {keys.kid(a), keys.kid(b)}
+
+
 def test_suspend_reinstate_remove(tool, agency_key, tmp_path):
     tool("agency", "add", "A330100", "杭州安心家政", "--key", agency_key[1])
     tool("agency", "add", "A330101", "b", "--key",

@@ -118,3 +118,30 @@ def test_publish_rotate_suspend_on_a_real_verifier(tool, verifier, agency_key, t
     assert v.held_seq() == 3
     assert badges.check(old) != "green" and badges.check(new) != "green"
     assert badges.check(old) in ("untrusted_issuer", "unknown_key")
+
+
+def test_admission_to_trust_list_to_green_badge(tool, verifier, tmp_path):
+    """An agency applies with its public key; the bureau approves it on the verifier, takes the
+    keys it approved into its book, publishes; the agency's badge is green."""
+    v = verifier
+    op = {"Authorization": f"Bearer {v.operator}"}
+    agency_key = keys.generate()
+    pem = public_pem_file(tmp_path / "mine.pub.pem", agency_key).read_text()
+    r = v.client.post("/api/v1/admission/applications", json={
+        "name": "杭州诚信家政", "uscc": "91110000600037341L", "address": "杭州市西湖区",
+        "legal_representative": "王芳", "licence_ref": "scan-1.pdf", "pledge": True,
+        "public_keys": [pem], "username": "wangfang", "password": "a long password 1"})
+    assert r.status_code == 201, r.get_json()
+    app_id = r.get_json()["application"]["id"]
+    r = v.client.post(f"/api/v1/admission/applications/{app_id}/approve",
+                      json={"agency_id": AGENCY}, headers=op)
+    assert r.status_code == 200, r.get_json()
+    r = v.client.get(f"/api/v1/admission/applications/{app_id}/keys.pem", headers=op)
+    (tmp_path / "approved.pem").write_bytes(r.data)
+    tool("agency", "add", r.headers["X-Agency-Id"], "杭州诚信家政", "--key",
+         tmp_path / "approved.pem")
+    tool("publish", "--verifier", v.url, "--api-key", v.operator)
+    badges = Badges(v)
+    badge = badges.issue(agency_key)
+    badges.publish_status(agency_key)
+    assert badges.check(badge) == "green"

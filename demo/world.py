@@ -74,7 +74,7 @@ class Verifier:
                         XINKA_STATUS_KEY_DIR=str(d / "status-keys"),
                         XINKA_STATUS_BASE_URL=STATUS_BASE,
                         XINKA_RATE_LIMIT_PER_MIN="0",
-                        XINKA_STATUS_REFRESH_S="1")
+                        XINKA_STATUS_CHECK_MS="500")
 
     def flask(self, *args, check=True):
         r = subprocess.run([sys.executable, "-m", "flask", "--app", "verifier", *args],

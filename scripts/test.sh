@@ -12,6 +12,14 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null \
         || echo "warning: could not install postgresql; PostgreSQL tests will be skipped (or fail under CI=true)" >&2
 fi
+# The operations tests (tests/ops) start their own Redis server for the shared rate limits.
+if ! command -v redis-server >/dev/null 2>&1; then
+    echo "== installing Redis (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq redis-server >/dev/null \
+        || echo "warning: could not install redis-server; Redis tests will be skipped (or fail under CI=true)" >&2
+fi
 # The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Debian's
 # chromedriver (Selenium; no browser download); a CJK font so screenshots show Chinese.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
@@ -21,6 +29,14 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver \
         fonts-wqy-microhei >/dev/null \
         || echo "warning: could not install chromium; browser tests will be skipped (or fail under CI=true)" >&2
+fi
+# The operator guide (tests/test_guides.py) makes agency keys with Debian's openssl.
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "== installing openssl (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openssl >/dev/null \
+        || echo "warning: could not install openssl; the operator guide test will fail" >&2
 fi
 # Type checks (tests/test_types.py) use pyright from npm (Node from Debian when missing).
 if ! command -v pyright >/dev/null 2>&1; then

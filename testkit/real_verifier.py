@@ -42,7 +42,7 @@ class RealVerifier:
             "AUTHORITY_KEY": authority_key.public_key(),
             "STATUS_SIGNING_KEYS": {agency_id: status_key},
             "STATUS_BASE_URL": f"https://{status_host}",
-            "RATE_LIMIT_PER_MIN": 0, "STATUS_REFRESH_S": 0})
+            "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0})
         self.x = self.app.extensions["xinka"]
         cli = self.app.test_cli_runner()
         r = cli.invoke(args=["db-upgrade"])

@@ -76,6 +76,6 @@ def make_app(db_url, world, **extra):
            "AUTHORITY_KEY": world.authority.public_key(),
            "STATUS_SIGNING_KEYS": dict(world.agency_keys),
            "STATUS_BASE_URL": "https://" + sample.STATUS_HOST,
-           "FIXED_NOW": world.now, "RATE_LIMIT_PER_MIN": 0, "STATUS_REFRESH_S": 0}
+           "FIXED_NOW": world.now, "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0}
     cfg.update(extra)
     return create_app(cfg)

@@ -45,3 +45,4 @@ def test_operator_guide_runnable_blocks(tmp_path):
     assert "console login page: 200" in r.stdout
     assert "audit chain ok" in r.stdout
     assert "compact list for terminals: 200" in r.stdout
+    assert "older list refused (exit 54)" in r.stdout

@@ -67,6 +67,7 @@ def test_the_trust_list_logs_its_agencies_once_loaded(sqlite_env, caplog):  # no
     caplog.set_level(logging.INFO)
     x = sqlite_env.x
     x.store.snapshot = type(x.store.snapshot)()        # as a fresh process holds it
+    x.store.version = None
     with x.db.session() as s:
         x.store.refresh(s, x.now(), force=True)
     assert any("in force: 2 trusted agencies" in m for m in messages(caplog))

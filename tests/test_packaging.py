@@ -33,7 +33,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
-TOP_LEVEL = ("host", "verifier", "provisioning", "hardware", "demo")   # mapped to themselves
+TOP_LEVEL = ("host", "verifier", "provisioning", "authority", "hardware", "demo")  # as themselves
 AGENCY = "A330100"
 
 # Files in package folders that no code reads at run time (documentation, compiled catalogues
@@ -249,10 +249,11 @@ def test_wheel_ships_every_package_and_runtime_file(installed):
 
 def test_imports_come_from_the_venv(installed):
     r = installed.python(
-        "import json, sys, demo, hardware, host, provisioning, verifier, xinka, xinka_firmware\n"
+        "import json, sys, authority, demo, hardware, host, provisioning, verifier, xinka,"
+        " xinka_firmware\n"
         "from verifier import create_app\n"
-        "print(json.dumps({'files': [m.__file__ for m in (demo, hardware, host, provisioning,"
-        " verifier, xinka, xinka_firmware)], 'path': sys.path}))")
+        "print(json.dumps({'files': [m.__file__ for m in (authority, demo, hardware, host,"
+        " provisioning, verifier, xinka, xinka_firmware)], 'path': sys.path}))")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     site = installed.venv.resolve()
@@ -270,7 +271,8 @@ def test_every_host_module_imports_with_the_declared_dependencies(installed):
         "import importlib, pkgutil\n"
         f"skip = {_MICROPYTHON_SIDE!r}\n"
         "bad = []\n"
-        "for top in ('host', 'verifier', 'provisioning', 'hardware', 'demo', 'xinka'):\n"
+        "for top in ('host', 'verifier', 'provisioning', 'authority', 'hardware', 'demo',"
+        " 'xinka'):\n"
         "    m = importlib.import_module(top)\n"
         "    for info in pkgutil.walk_packages(m.__path__, top + '.'):\n"
         "        if info.name.endswith(skip):\n"
@@ -288,6 +290,9 @@ def test_console_scripts_start(installed):
     r = installed.run(installed.bin / "provision", "--help")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("Usage: provision") and "provisioning tool" in r.stdout
+    r = installed.run(installed.bin / "xinka-authority", "--help")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("Usage: xinka-authority") and "publish" in r.stdout
     r = installed.run(installed.bin / "xinka-demo", "--help")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("usage: xinka-demo") and "--badges" in r.stdout
@@ -384,7 +389,7 @@ def test_served_verifier_answers_a_real_tap(installed):
                XINKA_AUTHORITY_KEY=str(d / "authority.pem"),
                XINKA_STATUS_KEY_DIR=str(d / "status-keys"),
                XINKA_STATUS_BASE_URL="https://v.example.cn",
-               XINKA_STATUS_REFRESH_S="0", XINKA_RATE_LIMIT_PER_MIN="0")
+               XINKA_STATUS_CHECK_MS="0", XINKA_RATE_LIMIT_PER_MIN="0")
 
     def flask(*args):
         r = installed.run(installed.bin / "flask", "--app", "verifier", *args, env=env)

@@ -1,6 +1,7 @@
-"""The public API of the wire library (host/wire) and of the verifier's services
-(verifier/services, but ledger.py and verification.py) is annotated, and pyright agrees with
-every annotation: `pyright` in basic mode over pyrightconfig.json reports 0 errors.
+"""The public API of the wire library (host/wire), of the authority tool (authority/) and of
+the verifier's services (verifier/services, but ledger.py and verification.py) is annotated, and
+pyright agrees with every annotation: `pyright` in basic mode over pyrightconfig.json reports
+0 errors.
 
 pyright is a Node program (`npm install -g pyright@1.1.414`; Node is on the machine). Without
 it the test is skipped with that reason, except under CI=true, where that is a failure."""
@@ -14,7 +15,7 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-FOLDERS = ("host/wire", "verifier/services")
+FOLDERS = ("host/wire", "verifier/services", "authority")
 
 
 def _pyright():

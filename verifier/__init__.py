@@ -40,12 +40,16 @@ def create_app(test_config=None):
     app.json.ensure_ascii = False
     _setup_logging(app)
 
-    from . import cli
+    from . import cli, limits
     from .extension import Xinka
     from .views import init_app as init_views
     x = Xinka().init_app(app)
     init_views(app)
+    limits.init_app(app)
     cli.init_app(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
     app.logger.info("%s", startup_summary(app.config, x))
     return app
 
@@ -110,8 +114,9 @@ def startup_summary(cfg, x):
     authority = (f"authority key kid {wire.kid(x.store.authority_key).hex()}"
                  if x.store.authority_key is not None else "NO authority key (AUTHORITY_KEY)")
     max_age = cfg["STATUS_MAX_AGE_S"] or "the list's ttl"
-    rate = (f"{cfg['RATE_LIMIT_PER_MIN']}/min per client" if cfg["RATE_LIMIT_PER_MIN"]
-            else "off")
+    from .limits import storage_summary
+    rate = (f"{cfg['RATE_LIMIT_PER_MIN']}/min per client ({storage_summary(cfg)})"
+            if cfg["RATE_LIMIT_PER_MIN"] else "off")
     signing = sorted((cfg.get("STATUS_SIGNING_KEYS") or {}).keys())
     keys = f"status signing keys for {', '.join(signing)}" if signing else \
         "no configured status signing keys"

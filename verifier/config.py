@@ -17,11 +17,13 @@ DEFAULTS = {
     "STATUS_VALIDITY_S": 7 * 86400,
     "STATUS_MAX_AGE_S": 0,             # 0: a list is stale once past its own ttl
     "STALE_POLICY": "warn",            # warn | refuse
-    "STATUS_REFRESH_S": 5,             # how often a process looks for newer lists in the db
+    "STATUS_CHECK_MS": 500,            # how often a process reads the list version in the db
     "VERIFY_MAX_BYTES": 4096,
     "CHECKIN_MAX_BYTES": 4 * 1024 * 1024,
     "CHECKIN_MAX_ITEMS": 1000,
     "RATE_LIMIT_PER_MIN": 600,         # per client address on public endpoints; 0 = off
+    "RATE_LIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 with several workers
+    "PROXY_FIX_X_FOR": 0,              # proxies in front whose X-Forwarded-For is trusted
     "TIMEZONE": "Asia/Shanghai",
     "PERIOD_START_DAY": 1,             # 26: period "2027-02" runs 26 Jan .. 25 Feb
     "FIXED_NOW": 0,                    # tests and replays only: a fixed clock (Unix s)

@@ -1,12 +1,11 @@
-"""The per-app state bundle: database, trust store, rate limiter, metrics and clock,
-registered as `app.extensions["xinka"]`."""
+"""The per-app state bundle: database, trust store, metrics and clock, registered as
+`app.extensions["xinka"]` (the rate limiter is verifier/limits.py)."""
 import logging
 import time
 
 from .db import Database
 from .services import keys
 from .services.metrics import Metrics
-from .services.ratelimit import RateLimiter
 from .services.trust import TrustStore
 from .services.verification import Policy
 
@@ -19,22 +18,20 @@ class Xinka:
         self.db = Database()
         self.db.init_app(app)
         self.store = TrustStore(keys.authority_key(cfg["AUTHORITY_KEY"]),
-                                cfg["STATUS_REFRESH_S"])
-        self.limiter = RateLimiter(cfg["RATE_LIMIT_PER_MIN"])
+                                cfg["STATUS_CHECK_MS"])
         self.metrics = Metrics()
         self.metrics.gauges.append(self._gauges)
         self.policy = Policy(cfg["STALE_POLICY"], cfg["STATUS_MAX_AGE_S"])
-        self.last_ingest_lag = None
         app.extensions["xinka"] = self
-        log.debug("extension ready: %s database, lists refreshed every %s s", self.db.dialect,
-                  cfg["STATUS_REFRESH_S"])
+        log.debug("extension ready: %s database, list version read every %s ms",
+                  self.db.dialect, cfg["STATUS_CHECK_MS"])
         return self
 
     def now(self):
         return int(self.config["FIXED_NOW"] or time.time())
 
     def snapshot(self, session=None):
-        """The trust snapshot, refreshed from the database at most every refresh_s."""
+        """The trust snapshot; the list version is read at most every STATUS_CHECK_MS."""
         now = self.now()
         if session is not None:
             return self.store.refresh(session, now)
@@ -49,13 +46,11 @@ class Xinka:
         snap = self.store.snapshot
         out = []
         for uri, lst in sorted(snap.lists.items()):
-            out.append(("xinka_status_list_age_seconds", {"uri": uri}, now - lst.iat,
-                        "seconds since the status list was issued"))
-            out.append(("xinka_status_list_seq", {"uri": uri}, lst.seq,
+            agency = uri.rstrip("/").rpartition("/")[2]       # <base>/sl/<agency id>
+            out.append(("xinka_status_list_age_seconds", {"agency": agency, "uri": uri},
+                        now - lst.iat, "seconds since the status list was issued"))
+            out.append(("xinka_status_list_seq", {"agency": agency, "uri": uri}, lst.seq,
                         "sequence number of the status list held"))
         if snap.trust is not None:
             out.append(("xinka_trust_list_seq", {}, snap.trust.seq, "trust list seq held"))
-        if self.last_ingest_lag is not None:
-            out.append(("xinka_ingest_lag_seconds", {}, self.last_ingest_lag,
-                        "receive time minus terminal time of the last accepted check-in"))
         return out

@@ -139,19 +139,23 @@ class NT3H2111:
             self.wait_write()
 
     def wait_write(self):
-        """Poll NS_REG until EEPROM_WR_BUSY clears; write_error if EEPROM_WR_ERR is set."""
+        """Poll NS_REG until EEPROM_WR_BUSY clears; write_error if EEPROM_WR_ERR is set.
+        The chip is asked once more after the time limit: a pause of this task (an interrupt,
+        the scheduler) longer than the limit is not a stuck write."""
         t0 = ticks_ms()
-        while ticks_diff(ticks_ms(), t0) <= _WRITE_MS:
+        while True:
+            late = ticks_diff(ticks_ms(), t0) > _WRITE_MS
             try:
                 ns = self.read_reg(NS_REG)
             except NT3H2111Error:   # the chip NAKs its address while it programs
-                continue
+                ns = NS_EEPROM_WR_BUSY
             if ns & NS_EEPROM_WR_ERR:
                 self.write_reg(NS_REG, NS_EEPROM_WR_ERR, 0)
                 raise NT3H2111Error("write_error", "EEPROM_WR_ERR")
             if not ns & NS_EEPROM_WR_BUSY:
                 return
-        raise NT3H2111Error("write_busy", "EEPROM write did not finish")
+            if late:
+                raise NT3H2111Error("write_busy", "EEPROM write did not finish")
 
     # --- session registers --------------------------------------------------------------------
 

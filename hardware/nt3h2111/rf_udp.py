@@ -26,6 +26,10 @@ for, at most one per command:
   polling the same page) is held repeat_hold_ms and run and answered only if the reader sends
   nothing else meanwhile: a reader that took the earlier answer for it has moved on by then.
 Each dropped answer is a reply the reader timed out on, as a reply lost in the field would be.
+Where the model stays silent on a frame, the server sends "SILENT 00": a simulated reader in
+another process (hardware/pn532/rf.py) waits for an answer or that word instead of taking the
+chip's timeout for how long this process takes to be scheduled; nfcpy ignores it (another bit
+rate) and keeps its own timeouts.
 
 Runs under MicroPython (unix port: socket, select.poll) and CPython. In a MicroPython loop:
     srv = RFServer(model, port)
@@ -42,6 +46,7 @@ import socket
 from xinka.compat import ticks_diff, ticks_ms
 
 BRTY = b"106A"
+SILENT = b"SILENT 00"            # the tag stayed silent on the frame just received
 _MAX_BATCH = 64
 REPEAT_HOLD_MS = 3
 
@@ -69,7 +74,7 @@ class RFServer:
         self._answered = None           # the frame answered last (current field)
         self._held = None               # (frame, first seen): a repeat of _answered
         self.stats = {"datagrams": 0, "frames": 0, "answers": 0, "dropped": 0, "garbage": 0,
-                      "rfoff": 0, "timeouts": 0, "repeats": 0, "held": 0}
+                      "rfoff": 0, "timeouts": 0, "repeats": 0, "held": 0, "silent": 0}
 
     def close(self):
         if self.sock is not None:
@@ -169,6 +174,18 @@ class RFServer:
         rsp = self._call(None, frame)
         if rsp is not None:
             self._pending = (frame, rsp)
+        else:
+            self._silent()
+
+    def _silent(self):
+        # where the tag stays silent, say so: a reader in another process then knows it was
+        # silence, not this process not having run yet (nfcpy ignores a datagram of another
+        # bit rate, and waits out its own timeout as before)
+        try:
+            self.sock.sendto(SILENT, self._peer)
+            self.stats["silent"] += 1
+        except OSError:
+            pass
 
     def _send(self):
         frame, rsp = self._pending

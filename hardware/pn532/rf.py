@@ -8,12 +8,21 @@ UDPLink is a reader client in the datagram format of nfcpy's `udp` driver (nfc/c
 leaving the field and the field switching off look the same, so remove() sends RFOFF too.
 Stale answers (to a frame that already timed out) are drained before every send. Runs under
 MicroPython (unix port: socket, select.poll) and CPython.
+
+Time. A real tag answers within microseconds or not at all, so the PN532's timeout
+(RFConfiguration item 2) only ever measures silence. A simulated badge answers when its process
+runs, which on a loaded machine can be later than any chip timeout, so the badge's server
+(hardware/nt3h2111/rf_udp.py) says "SILENT" where its tag is silent, and this link waits for an
+answer or that word: the outcome of a frame does not depend on scheduling. SIM_WAIT_MS bounds
+the wait for a badge process that is gone (killed, not started): then it is silence.
 """
 import binascii
 import select
 import socket
 
 from xinka.compat import sleep_ms, ticks_diff, ticks_ms
+
+SIM_WAIT_MS = 5000             # a simulated badge that says nothing for this long is gone
 
 
 class TagLink:
@@ -121,9 +130,10 @@ class UDPLink:
             return None
         self._sent = True
         t0 = ticks_ms()
+        limit = max(timeout_ms, SIM_WAIT_MS)
         while True:
-            left = timeout_ms - ticks_diff(ticks_ms(), t0)
-            if left <= 0 or not self._poll.poll(left):
+            left = max(0, limit - ticks_diff(ticks_ms(), t0))
+            if not self._poll.poll(left):
                 return None
             try:
                 data, _ = self.sock.recvfrom(1024)
@@ -131,6 +141,8 @@ class UDPLink:
                 return None
             self.datagrams_in += 1
             parts = data.split()
+            if len(parts) == 2 and parts[0] == b"SILENT":
+                return None
             if len(parts) == 2 and parts[0] == b"106A":
                 try:
                     return binascii.unhexlify(parts[1])

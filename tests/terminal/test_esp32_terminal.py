@@ -23,7 +23,10 @@ def tap(t, tries=10):
 def settled(badge):
     """Wait until the badge has put a fresh token on its tag after the last check-in, as a
     badge has by the time the next worker taps (the rewrite holds the tag for a moment)."""
-    return badge.wait_state(lambda s: s["tag"].endswith(":%d" % s["ctr"]))
+    try:
+        return badge.wait_state(lambda s: s["tag"].endswith(":%d" % s["ctr"]))
+    except TimeoutError as err:
+        raise TimeoutError("%s; badge log: %s" % (err, badge.log[-25:])) from None
 
 
 def beeps(t):
@@ -117,7 +120,8 @@ def test_full_journal_refuses_new_checkins_and_keeps_the_old(fleet, verifier, ma
                                                              world):
     t = make_terminal(0, verifier, port=fleet.badges[0].port, capacity=3)
     for _ in range(3):
-        assert tap(t)[0] == "ok"
+        r = tap(t)
+        assert r[0] == "ok", (r, t.log[-12:])
     assert tap(t)[0] == "journal_full"
     assert beeps(t)[-1] == ["red", "journal_full"]
     t.command("reboot")
@@ -165,7 +169,7 @@ def test_tap_to_verdict_figures(fleet, verifier, make_terminal, world):
     rows = []
     for _ in range(10):
         r = tap(t)
-        assert r[0] == "ok", r
+        assert r[0] == "ok", (r, t.log[-12:])
         rows.append(dict(kv.split("=") for kv in r[1:]))
     st = t.command("stats")
     frames = sorted(int(x["frames"]) for x in rows)

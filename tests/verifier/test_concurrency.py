@@ -25,10 +25,12 @@ N_BADGES = 16
 
 
 class Server:
-    def __init__(self, url):
+    def __init__(self, url, check_ms=None):
         self.url, self.port = url, free_port()
+        extra = [] if check_ms is None else [str(check_ms)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "testkit.verifier_server", url, str(self.port), str(N_BADGES)],
+            [sys.executable, "-m", "testkit.verifier_server", url, str(self.port), str(N_BADGES),
+             *extra],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
             try:

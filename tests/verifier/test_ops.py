@@ -13,7 +13,14 @@ def test_healthz_metrics_openapi(env):
     assert m.mimetype == "text/plain"
     assert 'xinka_checkin_items_total{result="accepted"} 1' in m.text
     assert "xinka_ingest_lag_seconds 60" in m.text
-    assert 'xinka_status_list_age_seconds{uri="https://v.example.cn/sl/A330100"} 0' in m.text
+    assert ('xinka_status_list_age_seconds{agency="A330100",uri="https://v.example.cn/sl/A330100"}'
+            ' 0.0') in m.text
+    terminal = env.world.agencies[0].id
+    assert f'xinka_terminal_journal_lag_seconds{{terminal="T-{terminal}-01"}} 60.0' in m.text
+    assert "xinka_checkin_batches_total 1.0" in m.text
+    assert 'xinka_http_request_duration_seconds_count{endpoint="api.checkins"} 1.0' in m.text
+    assert ('xinka_http_requests_total{endpoint="api.checkins",method="POST",status="200"} 1.0'
+            in m.text)
     doc = env.client.get("/api/v1/openapi.json").json
     validate(doc)
     routes = {str(r.rule).replace("<", "{").replace(">", "}").replace("int:", "")

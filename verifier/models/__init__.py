@@ -5,10 +5,10 @@ from .audit import AuditEntry
 from .base import CTR_OFFSET, Base, ctr_key, ctr_value
 from .console import Review, StaffSession, StaffUser, TapView, WorkerProfile
 from .ledger import Attendance, Checkin, CloneEvidence, Tap
-from .lists import StatusListBlob, TrustListBlob
+from .lists import ListVersion, StatusListBlob, TrustListBlob
 from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, Worker
 
 __all__ = ["CTR_OFFSET", "Agency", "AgencyKey", "ApiKey", "Attendance", "AuditEntry", "Badge",
-           "Base", "Checkin", "CloneEvidence", "Review", "StaffSession", "StaffUser",
+           "Base", "Checkin", "CloneEvidence", "ListVersion", "Review", "StaffSession", "StaffUser",
            "StatusIndex", "StatusListBlob", "Tap", "TapView", "Terminal", "TrustListBlob",
            "Worker", "WorkerProfile", "ctr_key", "ctr_value"]

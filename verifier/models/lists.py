@@ -29,3 +29,11 @@ class StatusListBlob(Base):
     own: Mapped[bool] = mapped_column(Boolean)
     token: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ListVersion(Base):
+    """One row (id 1): bumped by every trust/status list import in the importing transaction
+    (services/trust.py), read by every process to know whether its snapshot is current."""
+    __tablename__ = "list_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

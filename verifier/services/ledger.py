@@ -17,7 +17,7 @@ import binascii
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -59,37 +59,56 @@ def _evidence(session, tap, kind, source, now, other):
     session.flush()
 
 
-def _contradiction(session, kid, key, t):
-    """A booked tap of this badge whose counter order contradicts its time order with (key, t):
-    a higher counter signed before t, or a lower one signed after t (beyond the tolerance)."""
-    tol = CLOCK_TOLERANCE_S
-    higher_earlier = select(Tap).where(Tap.badge_kid == kid, Tap.ctr_key > key,
-                                       Tap.seen_at < t - tol).order_by(Tap.seen_at).limit(1)
-    lower_later = select(Tap).where(Tap.badge_kid == kid, Tap.ctr_key < key,
-                                    Tap.seen_at > t + tol).order_by(Tap.seen_at.desc()).limit(1)
-    return session.scalars(higher_earlier).first() or session.scalars(lower_later).first()
+def _statements(dialect):
+    """The two statements of booking a new tap, built once per dialect with bound parameters
+    (building SQLAlchemy constructs per tap cost more than running them)."""
+    st = _STATEMENTS.get(dialect)
+    if st is None:
+        mod = postgresql if dialect == "postgresql" else sqlite
+        p = bindparam
+        ins = (mod.insert(Tap).values(badge_kid=p("kid"), ctr_key=p("key"), token_hash=p("h"),
+                                      purpose=p("purpose"), seen_at=p("t"), at=p("now"))
+               .on_conflict_do_nothing(index_elements=["badge_kid", "ctr_key"])
+               .returning(Tap.id))
+        # a booked tap whose counter order contradicts its time order with (key, t): a higher
+        # counter signed before t, or a lower one signed after t (beyond the tolerance)
+        higher_earlier = (select(Tap.id).where(Tap.badge_kid == p("kid"), Tap.ctr_key > p("key"),
+                                               Tap.seen_at < p("lo"))
+                          .order_by(Tap.seen_at).limit(1).scalar_subquery())
+        lower_later = (select(Tap.id).where(Tap.badge_kid == p("kid"), Tap.ctr_key < p("key"),
+                                            Tap.seen_at > p("hi"))
+                       .order_by(Tap.seen_at.desc()).limit(1).scalar_subquery())
+        high = (select(func.max(Tap.ctr_key), higher_earlier, lower_later)
+                .where(Tap.badge_kid == p("kid")))
+        st = _STATEMENTS[dialect] = (ins, high)
+    return st
+
+
+_STATEMENTS: dict = {}
 
 
 def claim_tap(session, tap, now, source) -> Claim:
-    """Book (badge, counter) once and record clone evidence (module docstring)."""
+    """Book (badge, counter) once and record clone evidence (module docstring). Two statements
+    for a new tap: the insert, and one read of the badge's high-water mark together with a
+    contradicting tap's id."""
     kid, key, h = tap.badge_kid.hex(), ctr_key(tap.counter), tap.token_hash.hex()
     t = event_time(tap, now)
-    stmt = (_insert(session, Tap).values(badge_kid=kid, ctr_key=key, token_hash=h,
-                                         purpose=tap.purpose, seen_at=t, at=now)
-            .on_conflict_do_nothing(index_elements=["badge_kid", "ctr_key"])
-            .returning(Tap.id))
-    if session.execute(stmt).scalar() is None:
+    ins, high_stmt = _statements(session.get_bind().dialect.name)
+    if session.execute(ins, {"kid": kid, "key": key, "h": h, "purpose": tap.purpose, "t": t,
+                             "now": now}).scalar() is None:
         other = session.scalars(select(Tap).where(Tap.badge_kid == kid,
                                                   Tap.ctr_key == key)).one()
         if other.token_hash == h:
             return Claim("duplicate")
         _evidence(session, tap, "counter_collision", source, now, other)
         return Claim("collision", evidence=True)
-    high = session.scalar(select(func.max(Tap.ctr_key)).where(Tap.badge_kid == kid))
+    high, he, ll = session.execute(high_stmt, {"kid": kid, "key": key,
+                                               "lo": t - CLOCK_TOLERANCE_S,
+                                               "hi": t + CLOCK_TOLERANCE_S}).one()
     claim = Claim("new", below=high is not None and high > key)
-    other = _contradiction(session, kid, key, t)
-    if other is not None:
-        _evidence(session, tap, "counter_regression", source, now, other)
+    other_id = he if he is not None else ll
+    if other_id is not None:
+        _evidence(session, tap, "counter_regression", source, now, session.get(Tap, other_id))
         claim.evidence = True
     return claim
 
@@ -100,8 +119,7 @@ def record_view(session, snapshot, token, credential, now, policy, cache=None):
     verified here; they are booked by `ingest`."""
     verdict, tap = verification.check(snapshot, token, credential, now, policy, cache=cache)
     if verdict.valid and tap.purpose != "checkin":
-        with session.begin_nested():
-            claim = claim_tap(session, tap, now, "verify")
+        claim = claim_tap(session, tap, now, "verify")      # the request's one transaction
         if claim.outcome != "new" or claim.below:
             verdict.valid, verdict.reason = False, "replayed"   # a phone token works once
     return verdict

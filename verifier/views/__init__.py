@@ -10,7 +10,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from host import wire
 
 from ..services.errors import ServiceError
-from .common import log_path
+from .common import ext, log_path
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ def init_app(app):
     app.register_blueprint(compact.bp)
     app.register_blueprint(registry.bp)
     app.register_blueprint(ops.bp)
-    from . import console, employer, html, reports
+    from . import console, employer, html, observe, reports
+    observe.init_app(app)
     html.init_app(app)
     for bp in (employer.bp, console.bp, reports.bp, reports.api):
         app.register_blueprint(bp)
@@ -45,6 +46,10 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def _http_error(err):
+        if err.response is not None:        # a page of its own (the employer's red page)
+            return err.response
+        if err.code == 429:
+            return jsonify(reason="rate_limited", message="too many requests / 请求过于频繁"), 429
         reason = {413: "oversized", 429: "rate_limited"}.get(
             err.code, (err.name or "error").lower().replace(" ", "_"))
         return jsonify(reason=reason, message=err.description), err.code
@@ -58,6 +63,8 @@ def init_app(app):
         if reason is None:
             reason = _reason_of(resp)
         detail = g.pop("log_detail", None)
+        ext().metrics.refusals.labels(endpoint=request.endpoint or "unmatched",
+                                      reason=reason).inc()
         log.info("refused %s %s -> %d %s%s", request.method, log_path(request.path), status,
                  reason, f" ({detail})" if detail else "")
         return resp

@@ -50,15 +50,14 @@ def verify():
     try:
         token, credential = _tap_from_request(x.config["VERIFY_MAX_BYTES"])
     except wire.WireError as err:
-        x.metrics.inc("xinka_verifications_total", "verifications by reason", reason=err.reason)
+        x.metrics.verifications.labels(reason=err.reason).inc()
         return jsonify(valid=False, reason=err.reason, message=err.message), \
             wire_status(err.reason)
     with x.db.session() as s:
         snap = x.snapshot(s)
         verdict = ledger.record_view(s, snap, token, credential, x.now(), x.policy,
                                      x.store.cache)
-    x.metrics.inc("xinka_verifications_total", "verifications by reason",
-                  reason=verdict.reason or "valid")
+    x.metrics.verifications.labels(reason=verdict.reason or "valid").inc()
     body = verdict.to_json()
     if not verdict.valid:
         badge = body.get("badge") or {}
@@ -101,11 +100,12 @@ def checkins():
         r["index"] = i
         key = r["result"] if r["result"] != "refused" else r["reason"]
         summary[key] = summary.get(key, 0) + 1
-        x.metrics.inc("xinka_checkin_items_total", "check-in items by result", result=key)
+        x.metrics.checkin_items.labels(result=key).inc()
         if r["result"] == "accepted":
             seen = _seen_at(items[i])
             if seen is not None:
-                x.last_ingest_lag = now - seen
+                x.metrics.ingest_lag.set(now - seen)
+                x.metrics.journal_lag.labels(terminal=str(terminal.id)).set(now - seen)
         if r["result"] == "refused":
             refused_count += 1
             log.info("check-in item %d from terminal %s refused: %s%s", i, terminal.id,
@@ -115,6 +115,7 @@ def checkins():
             log.warning("clone evidence recorded: check-in item %d from terminal %s (%s)%s", i,
                         terminal.id, r["result"] if r["result"] != "refused" else r.get("reason"),
                         _badge(r))
+    x.metrics.checkin_batches.inc()
     log.info("check-in batch from terminal %s (agency %s): %d items, %d accepted, %d duplicate, "
              "%d refused, %d clone signals", terminal.id, terminal.agency_id, len(items),
              summary.get("accepted", 0), summary.get("duplicate", 0), refused_count, signals)

@@ -1,4 +1,4 @@
-"""Helpers shared by the blueprints: the extension, auth, rate limiting, JSON bodies, and
+"""Helpers shared by the blueprints: the extension, auth, rate-limit marks, JSON bodies, and
 what the request log says about a refusal (`refused(reason, detail)`, `log_path`)."""
 import functools
 import hashlib
@@ -50,13 +50,15 @@ def bearer():
 
 
 def rate_limited(view):
-    @functools.wraps(view)
-    def wrapper(*a, **kw):
-        if not ext().limiter.allow(request.remote_addr or "?"):
-            refused("rate_limited")
-            return jsonify(reason="rate_limited", message="too many requests / 请求过于频繁"), 429
-        return view(*a, **kw)
-    return wrapper
+    """Mark a public view for the per-client rate limit (applied by verifier/limits.py)."""
+    view.xinka_rate_limit = {"methods": None}
+    return view
+
+
+def rate_limited_post(view):
+    """The rate limit on POST only (a login form: the page itself is free to load)."""
+    view.xinka_rate_limit = {"methods": ["POST"]}
+    return view
 
 
 def api_key_required(view):

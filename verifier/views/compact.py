@@ -10,7 +10,7 @@ bp = Blueprint("compact", __name__)
 
 def _trust(x, s):
     # the compact list is built from the newest stored status list, so the trust list must be
-    # at least as new: refresh now rather than within the usual refresh_s (a key rotation
+    # at least as new: refresh now rather than within the usual STATUS_CHECK_MS (a key rotation
     # followed at once by a publish would otherwise be refused as signed by an unknown key)
     return x.store.refresh(s, x.now(), force=True).trust
 

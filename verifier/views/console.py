@@ -14,7 +14,7 @@ from ..models import Worker
 from ..services import colour, console, registry, reviews, staff, status as status_service
 from ..services.errors import ServiceError
 from . import html
-from .common import ext, refused
+from .common import ext, rate_limited_post, refused
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -62,6 +62,7 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@rate_limited_post
 def login():
     x = ext()
     error = None

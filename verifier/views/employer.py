@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from ..services import employer, reviews
 from ..services.errors import ServiceError
 from . import html
-from .common import ext, refused
+from .common import ext, rate_limited, refused
 
 bp = Blueprint("employer", __name__)
 
@@ -42,21 +42,34 @@ def _finish(resp, secret=None):
 
 @bp.get("/t/", defaults={"b64": ""})
 @bp.get("/t/<path:b64>")
+@rate_limited
 def tap_page(b64):
     x = ext()
     secret, new = _viewer()
     now = x.now()
-    if not x.limiter.allow(request.remote_addr or "?"):
-        page = employer.red("rate_limited", now)
-    else:
-        with x.db.session() as s:
-            snap = x.snapshot(s)
-            page = employer.show(s, snap, b64, secret, now, x.policy, x.config["TIMEZONE"],
-                                 x.config["PERIOD_START_DAY"],
-                                 x.config["RELOAD_WINDOW_S"],
-                                 x.store.cache)
-    x.metrics.inc("xinka_employer_pages_total", "employer pages by colour and reason",
-                  colour=page.decision.colour, reason=page.decision.headline)
+    with x.db.session() as s:
+        snap = x.snapshot(s)
+        page = employer.show(s, snap, b64, secret, now, x.policy, x.config["TIMEZONE"],
+                             x.config["PERIOD_START_DAY"],
+                             x.config["RELOAD_WINDOW_S"],
+                             x.store.cache)
+    return _page_response(x, page, b64, secret, new)
+
+
+def _rate_limited_page():
+    """The red page of a client over the rate limit (Flask-Limiter's breach response)."""
+    x = ext()
+    secret, new = _viewer()
+    b64 = (request.view_args or {}).get("b64", "")
+    return _page_response(x, employer.red("rate_limited", x.now()), b64, secret, new)
+
+
+tap_page.xinka_rate_limit_breach = _rate_limited_page
+
+
+def _page_response(x, page, b64, secret, new):
+    x.metrics.employer_pages.labels(colour=page.decision.colour,
+                                    reason=page.decision.headline).inc()
     status = STATUS.get(page.decision.headline, 200)
     if page.decision.colour == "red":
         refused(page.decision.headline, f"red page, {page.purpose or 'unread'} tap"

@@ -40,7 +40,13 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    return Response(ext().metrics.render(), mimetype="text/plain; version=0.0.4")
+    x = ext()
+    try:
+        x.snapshot()                # the scrape-time gauges: this worker's lists, refreshed
+    except Exception as err:        # noqa: BLE001 - a scrape still answers (readyz says why)
+        log.warning("metrics: lists not refreshed: %s", type(err).__name__)
+    body, ctype = x.metrics.render()
+    return Response(body, content_type=ctype)
 
 
 @bp.get("/api/v1/openapi.json")

@@ -7,7 +7,7 @@ metadata(description="Xinka check-in terminal (ESP32-S3 + PN532): offline verdic
 
 add_library("xinka", "..")         # firmware/: the library and the drivers beside the apps
 require("lib", library="xinka")
-require("drivers", library="xinka", chips=("pn532",))
+require("drivers", library="xinka", chips=("pn532", "ssd1306"))
 
 module("app.py")
 module("board_esp32s3.py")

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from host import wire
-from host.clilog import ToolLogging
+from host.tool import ToolLogging, run
 from host.wire import cbor, keys
 from host.wire.claims import IAT, TRUST_LIST_LIMIT
 from host.wire.cose import parse_sign1
@@ -326,21 +326,7 @@ def show(ctx: click.Context, path: str, anchor: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        cli.main(args=argv, prog_name="xinka-authority", standalone_mode=False)
-        return 0
-    except AuthorityError as err:
-        log.info("xinka-authority exits %d: %s", err.exit_code, err.reason)
-        click.echo(f"错误 / error [{err.reason}]: {err.message()}", err=True)
-        return err.exit_code
-    except click.exceptions.Abort:
-        click.echo("已取消 / aborted", err=True)
-        return 1
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    finally:
-        _logging.stop()
+    return run(cli, argv, "xinka-authority", AuthorityError, _logging, log)
 
 
 if __name__ == "__main__":

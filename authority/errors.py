@@ -6,34 +6,18 @@ Chinese and English that names the problem and the fix. docs/operator.md lists t
 """
 from __future__ import annotations
 
+from host.tool import ToolError
+
 __all__ = ["AuthorityError", "ConfigError", "AlreadyInitialised", "NotInitialised",
            "BadPassphrase", "KeyInClear", "NotAPublicKey", "UnknownAgency", "AgencyExists",
            "KeyConflict", "ListInvalid", "ListExpired", "VerifierUnreachable",
            "VerifierRefused", "ListNotNewer", "ConfirmationRequired", "EXIT_CODES"]
 
 
-class AuthorityError(Exception):
+class AuthorityError(ToolError):
     """Base class. `zh` / `en` say what went wrong and what to do."""
 
-    reason = "error"
     exit_code = 40
-    zh = "出错了"
-    en = "something went wrong"
-
-    def __init__(self, detail: str = "", zh: str | None = None, en: str | None = None) -> None:
-        self.detail = detail
-        if zh:
-            self.zh = zh
-        if en:
-            self.en = en
-        super().__init__(self.message())
-
-    def message(self) -> str:
-        text = f"{self.zh} / {self.en}"
-        return f"{text} ({self.detail})" if self.detail else text
-
-    def __str__(self) -> str:
-        return f"[{self.reason}] {self.message()}"
 
 
 class ConfigError(AuthorityError):

@@ -13,7 +13,7 @@ import time
 import click
 
 from host import build as build_mod
-from host.clilog import ToolLogging
+from host.tool import ToolLogging, run
 
 from . import agency_key
 from . import flash as flash_mod
@@ -342,25 +342,7 @@ def agency_key_cmd(path):
 
 
 def main(argv=None, device=None):
-    try:
-        cli.main(args=argv, prog_name="provision", standalone_mode=False,
-                 obj={"device": device})
-        return 0
-    except ProvisionError as err:
-        log.info("provision exits %d: %s", err.exit_code, err.reason)
-        click.echo(f"错误 / error [{err.reason}]: {err.message()}", err=True)
-        rb = getattr(err, "rollback", None)
-        if rb:
-            click.echo(f"已回滚 / rolled back: {', '.join(rb)}", err=True)
-        return err.exit_code
-    except click.exceptions.Abort:
-        click.echo("已取消 / aborted", err=True)
-        return 1
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    finally:
-        _logging.stop()
+    return run(cli, argv, "provision", ProvisionError, _logging, log, obj={"device": device})
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Every error has a stable `reason` code, a process exit code (distinct per kind, 
 the batch summary can tell them apart) and a message in Chinese and English that names the
 problem and the fix. docs/technician.md lists them.
 """
+from host.tool import ToolError
 
 __all__ = ["ProvisionError", "PortUnavailable", "LinkLost", "LinkTimeout", "LinkCorrupt",
            "BadgeLocked", "BadgeRefused", "BadPassphrase", "AgencyKeyExpired",
@@ -12,28 +13,13 @@ __all__ = ["ProvisionError", "PortUnavailable", "LinkLost", "LinkTimeout", "Link
            "WrongChip", "ImageMismatch", "EXIT_CODES"]
 
 
-class ProvisionError(Exception):
-    """Base class. `zh` / `en` say what went wrong and what to do."""
+class ProvisionError(ToolError):
+    """Base class. `zh` / `en` say what went wrong and what to do; `rollback`, where an
+    issuance was undone, what was undone."""
 
-    reason = "error"
-    exit_code = 1
-    zh = "出错了"
-    en = "something went wrong"
-
-    def __init__(self, detail="", zh=None, en=None):
-        self.detail = detail
-        if zh:
-            self.zh = zh
-        if en:
-            self.en = en
-        super().__init__(self.message())
-
-    def message(self):
-        text = f"{self.zh} / {self.en}"
-        return f"{text} ({self.detail})" if self.detail else text
-
-    def __str__(self):
-        return f"[{self.reason}] {self.message()}"
+    def notes(self):
+        rb = getattr(self, "rollback", None)
+        return [f"已回滚 / rolled back: {', '.join(rb)}"] if rb else []
 
 
 class PortUnavailable(ProvisionError):

@@ -16,7 +16,7 @@ import click
 import nfc
 
 from host import wire
-from host.clilog import ToolLogging
+from host.tool import ToolLogging
 
 from .desk import Clock, DeskTerminal, render, render_error, status_line
 from .errors import NoBadge, TerminalError

@@ -51,6 +51,7 @@ class SerialBadge:
         self.log = log or self.flash + ".log"
         self.recording = []         # (direction, bytes): "tx" host->badge, "rx" badge->host
         self.proc = None
+        self._thread = None         # the cable's pump, while it is plugged in
         self.pulled = False
         self.link_seconds = 0.0     # time the cable spent pacing bytes
         self._cut = None
@@ -60,6 +61,11 @@ class SerialBadge:
     # --- life cycle ---------------------------------------------------------------------------
 
     def start(self):
+        if self._thread is not None:
+            # the last cable's pump ends once it sees the cable pulled; until then it holds
+            # descriptor numbers that the new ptys (or Popen's own pipes) may be given
+            self.pull_cable()
+            self._thread.join()
         self.pulled = False
         ma, sa = os.openpty()
         mb, sb = os.openpty()

@@ -111,6 +111,7 @@ def test_issue_over_usb_then_tap_the_same_badge(boot_badge, desk, passphrase, mo
     try:
         st = tag_badge.state()
         assert st["provisioned"] == 1
+        _settled(tag_badge)                  # its first token is on the tag before the phone
         uri, token, cred = read_tap(tag_badge.path)
         assert uri.startswith(f"https://{NDEF_HOST}/t/")
         assert cred == reg["credential"]
@@ -142,11 +143,18 @@ def test_issue_over_usb_then_tap_the_same_badge(boot_badge, desk, passphrase, mo
         # the agency revokes the badge: its next tap is refused
         v.call("POST", f"/api/v1/agencies/{AGENCY}/badges/{reg['id']}/revoke",
                {"reason": "lost / 遗失"}, expect=200)
+        _settled(tag_badge)                  # the token after the check-in is on the tag
         _, token2, cred2 = read_tap(tag_badge.path)
         verdict = v.verify(token2, cred2)
         assert verdict["valid"] is False and verdict["reason"] == "revoked"
     finally:
         tag_badge.stop()
+
+
+def _settled(badge):
+    """Wait until the tag holds the token of the badge's newest counter: a read before that
+    lands on the rewrite, which puts an empty message on the tag first."""
+    return badge.wait_state(lambda s: _tag_ctr(s) == s["ctr"])
 
 
 def _tag_ctr(state):

@@ -234,6 +234,11 @@ def document():
                 {"201": _resp("imported", OBJ), "409": _resp("not newer", ERR),
                  "422": _resp("refused", ERR), **std},
                 body={"application/cose": {"schema": {"type": "string"}}}, security=KEY)},
+            "/api/v1/receipt-key": {"get": _op(
+                "The verifier's visit-receipt public key (COSE_Key; docs/protocol.md)",
+                {"200": {"description": "COSE_Key", "content": {
+                    "application/cose-key": {"schema": {"type": "string"}}}},
+                 "404": _resp("no receipt key configured", ERR)}, security=[], tag="ops")},
             "/api/v1/status-lists": {"post": _op(
                 "Import a signed status list (operator)",
                 {"201": _resp("imported", OBJ), "409": _resp("not newer", ERR),

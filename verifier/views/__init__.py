@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 WIRE_STATUS = {"malformed": 400, "oversized": 413}
 # HTML pages (employer page, console): not part of the OpenAPI document
-HTML_BLUEPRINTS = ("employer", "console", "reports")
+HTML_BLUEPRINTS = ("employer", "console", "reports", "visits")
 
 
 def wire_status(reason):
@@ -33,7 +33,7 @@ def init_app(app):
     from . import console, employer, html, observe, reports, visits
     observe.init_app(app)
     html.init_app(app)
-    for bp in (employer.bp, visits.bp, console.bp, reports.bp, reports.api):
+    for bp in (employer.bp, visits.bp, visits.api, console.bp, reports.bp, reports.api):
         app.register_blueprint(bp)
 
     @app.errorhandler(ServiceError)

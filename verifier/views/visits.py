@@ -22,6 +22,7 @@ from .common import ext, refused
 
 log = logging.getLogger(__name__)
 bp = Blueprint("visits", __name__)
+api = Blueprint("visits_api", __name__)      # the receipt key: an API route (OpenAPI)
 
 HOUSEHOLD_COOKIE = "xh"
 COSE_TYPE = "application/cose; cose-type=\"cose-sign1\""
@@ -158,7 +159,7 @@ def receipt_file(visit_id):
                                 f'attachment; filename="visit-{visit_id}.cose"'})
 
 
-@bp.get("/api/v1/receipt-key")
+@api.get("/api/v1/receipt-key")
 def receipt_public_key():
     key = receipt_key()
     if key is None:

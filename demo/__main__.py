@@ -79,10 +79,10 @@ def save_state(d, state):
 def read_url(badge, previous=None, timeout=15):
     """What an employer's phone reads from the badge's tag: the NDEF URI. The badge writes a
     fresh token after each read; until it has, the tag may hold nothing or the old one."""
-    import nfc
+    from hardware.sim import reader
     end = time.monotonic() + timeout
     while True:
-        clf = nfc.ContactlessFrontend(badge.path)
+        clf = reader.frontend(badge.path)
         try:
             tag = clf.connect(rdwr={"on-connect": lambda t: False})
             recs = tag.ndef.records if tag is not None and tag.ndef is not None else []

@@ -55,10 +55,10 @@ class Desk:
 
     def tap(self, badge, tries=4):
         """One check-in; a link error (the terminal says RETRY) is a worker tapping again."""
-        import nfc
+        from hardware.sim import reader
         from host.terminal.errors import TerminalError
         for n in range(tries):
-            clf = nfc.ContactlessFrontend(badge.path)
+            clf = reader.frontend(badge.path)
             try:
                 v, _ = self.desk.tap(clf)
                 return v.colour, v.code
@@ -90,6 +90,7 @@ class Esp32:
 
     def __init__(self, d, verifier, aid, tid, token, clock, build):
         from cryptography.hazmat.primitives import serialization
+
         from hardware.sim import terminal as simterminal
         self.sim, self.d, self.clock, self.aid = simterminal, d, clock, aid
         self.build = build if (build / "tsim").exists() else simterminal.build(build)

@@ -12,8 +12,7 @@ Used by the badge tests and bench/bench_badge_tap.py.
 """
 import time
 
-import nfc
-
+from hardware.sim import reader
 from host.wire import parse_tap_url
 from xinka.passthrough import PassThrough
 
@@ -44,7 +43,7 @@ class TerminalError(Exception):
 
 def connect(path):
     """(clf, tag) with the tag activated (nfcpy's own anticollision and Type 2 activation)."""
-    clf = nfc.ContactlessFrontend(path)
+    clf = reader.frontend(path)
     tag = clf.connect(rdwr={"on-connect": lambda t: False})
     if tag is None:
         clf.close()
@@ -109,7 +108,7 @@ def read_tap(path, attempts=3):
     and a read that lands during a rewrite sees the empty message the badge writes first.
     """
     for _ in range(attempts):
-        clf = nfc.ContactlessFrontend(path)
+        clf = reader.frontend(path)
         try:
             tag = clf.connect(rdwr={"on-connect": lambda t: False})
             uri = tag.ndef.records[0].uri if tag is not None and tag.ndef is not None else None

@@ -14,11 +14,10 @@ import os
 import pathlib
 import time
 
-import nfc
 import pytest
 
 from hardware.sim import fleet as simfleet
-from hardware.sim import serial_badge
+from hardware.sim import reader, serial_badge
 from hardware.sim.serial_badge import SerialBadge
 from host.wire import encode_challenge, parse_tap_url, split_sequence
 from provisioning.cli import main
@@ -61,7 +60,7 @@ def _ended(badge, timeout=15):
 
 
 def read_tap(path):
-    clf = nfc.ContactlessFrontend(path)
+    clf = reader.frontend(path)
     try:
         tag = clf.connect(rdwr={"on-connect": lambda t: False})
         assert tag is not None and tag.ndef is not None

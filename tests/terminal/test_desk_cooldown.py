@@ -2,8 +2,8 @@
 the same badge again within `cooldown_s` is "already checked in" (yellow), kept in the journal
 as a local row and never uploaded; after the window it is a new check-in; the window comes from
 the SQLite journal, so it holds across a restart."""
-import nfc
 
+from hardware.sim import reader
 from host.terminal.http import Client
 from host.terminal.journal import Journal
 from host.terminal.sync import sync_once
@@ -11,7 +11,7 @@ from tests.terminal.test_desk_e2e import AGENCY, desk_for, env, fleet, world  # 
 
 
 def tap(desk, badge):
-    clf = nfc.ContactlessFrontend(badge.path)
+    clf = reader.frontend(badge.path)
     try:
         return desk.tap(clf)[0]
     finally:

@@ -2,15 +2,15 @@
 signature fails): the operator is told, the status counts as unknown and the stated policy
 applies (default: accept yellow and let the verifier decide at upload; `refuse`: red), the
 terminal keeps taking check-ins, and the next online refresh fetches the list whole."""
-import nfc
 
+from hardware.sim import reader
 from host.terminal.http import Client
 from host.terminal.sync import sync_once
 from tests.terminal.test_desk_e2e import AGENCY, desk_for, env, fleet, world  # noqa: F401
 
 
 def tap(desk, badge):
-    clf = nfc.ContactlessFrontend(badge.path)
+    clf = reader.frontend(badge.path)
     try:
         return desk.tap(clf)[0]
     finally:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from hardware.sim import fleet as simfleet
+from hardware.sim import reader
 from host import wire
 from host.terminal.cli import main
 from host.terminal.desk import Clock, DeskTerminal
@@ -190,8 +191,7 @@ def test_revoked_badge_is_red_offline_from_the_cached_compact_list(env, fleet, t
 
 def test_wrong_agency_badge_is_red(env, fleet, tmp_path):
     desk = desk_for(env, tmp_path / "t")
-    import nfc
-    clf = nfc.ContactlessFrontend(fleet.badges[1].path)
+    clf = reader.frontend(fleet.badges[1].path)
     try:
         v, _ = desk.tap(clf)
     finally:

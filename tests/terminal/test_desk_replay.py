@@ -5,11 +5,11 @@ locally; the verifier refuses them at ingest too."""
 import threading
 import time
 
-import nfc
 from sqlalchemy import func, select
 
 from hardware.nt3h2111.model import NT3H2111
 from hardware.nt3h2111.rf_udp import RFServer
+from hardware.sim import reader
 from hardware.sim.i2c import SimI2C
 from host.terminal import link
 from host.terminal.errors import LinkError
@@ -83,7 +83,7 @@ def record(badge_path, desk, terminal_id=None):
         from host import wire
         data = wire.encode_challenge(terminal_id, ch[1], ch[2])
     for attempt in range(3):
-        clf = nfc.ContactlessFrontend(badge_path)
+        clf = reader.frontend(badge_path)
         try:
             return link.connect(clf).checkin(data), ch
         except LinkError:
@@ -97,7 +97,7 @@ def record(badge_path, desk, terminal_id=None):
 
 def tap_replay(response, desk):
     tag = ReplayTag(response)
-    clf = nfc.ContactlessFrontend(tag.path)
+    clf = reader.frontend(tag.path)
     try:
         v, _ = desk.tap(clf)
     finally:

@@ -50,4 +50,4 @@ if ! command -v pyright >/dev/null 2>&1; then
         || echo "warning: could not install pyright; type checks will be skipped (or fail under CI=true)" >&2
 fi
 echo "== running the test suite"
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 "$@"

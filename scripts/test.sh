@@ -49,5 +49,15 @@ if ! command -v pyright >/dev/null 2>&1; then
     npm install -g --silent pyright@1.1.414 >/dev/null \
         || echo "warning: could not install pyright; type checks will be skipped (or fail under CI=true)" >&2
 fi
+# The ESP32 port's own stubs (PyPI, MicroPython 1.29) for pyright over firmware/: the badge is
+# checked against the ESP32-C3 port, the terminal against the ESP32-S3
+# (pyrightconfig.esp32c3.json, pyrightconfig.esp32s3.json).
+for chip in c3 s3; do
+    if [ ! -f ".venv/mpy-stubs/esp32$chip/machine.pyi" ]; then
+        echo "== installing the MicroPython ESP32-${chip^^} stubs"
+        .venv/bin/python -m pip install --quiet --no-user --upgrade --target ".venv/mpy-stubs/esp32$chip" \
+            "micropython-esp32-esp32-generic-$chip-stubs==1.29.0.post1" "micropython-stdlib-stubs==1.29.0.post2"
+    fi
+done
 echo "== running the test suite"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 "$@"

@@ -296,6 +296,8 @@ class Badge:
         tag.release()
 
     def _refill(self, n=POOL_BATCH):
+        if self.rng is None:            # not provisioned: no key to precompute nonces for
+            return
         try:
             self.stats["refills"] += self.state.refill(self.key, self.rng.generate, n)
         except StateError as err:

@@ -140,7 +140,7 @@ class BadgeState:
         """
         self._held = None
         n, e = self._take()
-        self._rec.write(self._rec.counter + 1, self._rec.used if e is None else n + 1)
+        self._rec.write(self._rec.counter + 1, self._rec.used if n is None else n + 1)
         self._held = e
         return self._rec.counter
 
@@ -157,7 +157,7 @@ class BadgeState:
         self._held = None
         if e is None:
             n, e = self._take()
-            if e is None:
+            if n is None or e is None:
                 raise StateError("pool_empty", "no precomputed nonce left")
             self._rec.write(self._rec.counter, n + 1)
         pool = ecdsa.NoncePool(key, 1)

@@ -226,7 +226,7 @@ class PN532:
                 last = PN532FrameError("frame", "expected ACK, got %s" % kind)
                 continue
             return self._answer(cmd, timeout_ms)
-        raise last
+        raise last or PN532FrameError("frame", "no attempt made")
 
     def _answer(self, cmd, timeout_ms):
         last = None
@@ -254,7 +254,7 @@ class PN532:
                 last = PN532FrameError("frame", "unexpected %s frame" % kind)
                 continue
             return payload[1:]
-        raise last
+        raise last or PN532FrameError("frame", "no attempt made")
 
     def firmware_version(self):
         """(IC, Ver, Rev, Support): 32h for a PN532."""

@@ -28,8 +28,8 @@ def _sendall(s, data):
         mv = mv[n:]
 
 
-def request(connect, method, host, port, path, body=b"", headers=None, timeout_s=5,
-            rbuf=None):
+def request(connect, method, host, port, path, body: "bytes | memoryview" = b"", headers=None,
+            timeout_s=5, rbuf=None):
     """(status, {lower-case header: value}, body as a memoryview into rbuf). rbuf: a bytearray
     allocated once
     for the answer (no growing buffer at sync time); an answer larger than it is an error."""

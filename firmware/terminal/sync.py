@@ -132,7 +132,8 @@ class Sync:
             self._backoff(err.reason)
             return -1
         try:
-            ans = json.loads(data)
+            # MicroPython's json.loads reads any buffer (extmod/modjson.c); the stub says str
+            ans = json.loads(data)  # pyright: ignore[reportArgumentType]
         except ValueError:
             ans = None
         self._time(hdrs, ans)

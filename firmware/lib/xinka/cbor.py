@@ -14,6 +14,11 @@ warning for exception chaining.
 """
 from xinka.compat import const
 
+# names for pyright only (pyrightconfig.esp32*.json); MicroPython never imports typing
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 MAX_DEPTH = const(16)
 _UINT64_MAX = const(0xFFFFFFFFFFFFFFFF)
 
@@ -284,7 +289,7 @@ class _Reader:
         return out
 
 
-def loads(data):
+def loads(data) -> "Any":
     """Decode exactly one item from bytes-like data. Raises CBORError on anything else."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise CBORError("not bytes")

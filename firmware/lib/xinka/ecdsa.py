@@ -98,7 +98,7 @@ class NoncePool:
             raise ValueError("size must be >= 1")
         self.key = key
         self.size = size
-        self._ent = [None] * size
+        self._ent = [None] * size  # type: list
         self._head = 0  # next slot to sign with
         self._tail = 0  # next slot to fill
 

@@ -206,7 +206,7 @@ def _odd_multiples(x, y):
             raise ValueError("point of small order")
         acc.append(acc[-1] * Z % p)
     zi = inv(acc[-1], p)
-    out = [None] * 8
+    out = [None] * 8  # type: list
     for i in range(7, -1, -1):
         X, Y, Z = jac[i]
         z1 = zi * acc[i] % p

@@ -36,7 +36,8 @@ class BadgeRefused(sram.SramError):
 
     def __init__(self, code):
         self.code = code
-        self.name = sram.ERRORS[code] if 0 < code < len(sram.ERRORS) else "code %d" % code
+        name = sram.ERRORS[code] if 0 < code < len(sram.ERRORS) else None
+        self.name = name or "code %d" % code
         super().__init__("badge_refused", self.name)
 
 

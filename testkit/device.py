@@ -33,3 +33,21 @@ def load(*names, folder="badge"):
         for n in names:
             sys.modules.pop(n, None)
         sys.modules.update(saved)
+
+
+def runs(words, build_dir, device):
+    """What a simulated device runs of its build: (modules loaded from its flash's /lib as their
+    paths there, the modules its manifest declares as names). `words`: the name=file words of
+    the simulator's `modules` command (hardware/sim/badge_board.py, terminal_upy.py)."""
+    lib = (pathlib.Path(build_dir) / "device" / device / "lib").resolve()
+    loaded = {}
+    for kv in words:
+        name, _, path = kv.partition("=")
+        p = pathlib.Path(path)
+        if p.is_absolute() and lib in p.parents:
+            loaded[name] = "/lib/" + p.relative_to(lib).as_posix()
+    declared = {dst for _, dst in build.device_files(device, build_dir) if dst.startswith("/lib/")}
+    assert set(loaded.values()) <= declared, set(loaded.values()) - declared
+    names = {d[len("/lib/"):-len(".mpy")].replace("/", ".").removesuffix(".__init__")
+             for d in declared}
+    return set(loaded), names

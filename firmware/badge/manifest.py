@@ -6,7 +6,8 @@ metadata(description="Xinka worker badge (ESP32-C3 + NT3H2111): signed one-time 
          "NFC tag, check-in answers, provisioning mode on USB serial", version="0.1.0")
 
 add_library("xinka", "..")         # firmware/: the library and the drivers beside the apps
-require("lib", library="xinka")
+require("lib", library="xinka", modules=("cbor", "cose", "drbg", "ecdsa", "frames", "ndef", "p256",
+                                          "p256_comb", "sram", "tokens"))
 require("drivers", library="xinka", chips=("nt3h2111",))
 
 module("board_esp32c3.py")

@@ -9,23 +9,14 @@ metadata(
     version="0.1.0",
 )
 
+# A device requires it with the modules it imports (require("lib", library="xinka",
+# modules=("cbor", ...))); __init__ and compat always come. On its own (a mip index,
+# `mpremote mip install`) it is every module.
+ALL = ("cbor", "cose", "drbg", "ecdsa", "frames", "ndef", "p256", "p256_comb", "passthrough",
+       "revocation", "sram", "tokens", "verify")
+options.defaults(modules=ALL)
+
 package(
     "xinka",
-    files=(
-        "__init__.py",
-        "cbor.py",
-        "compat.py",
-        "cose.py",
-        "drbg.py",
-        "ecdsa.py",
-        "frames.py",
-        "ndef.py",
-        "p256.py",
-        "p256_comb.py",
-        "passthrough.py",
-        "revocation.py",
-        "sram.py",
-        "tokens.py",
-        "verify.py",
-    ),
+    files=("__init__.py", "compat.py") + tuple(m + ".py" for m in options.modules),
 )

@@ -194,6 +194,8 @@ class SimBoard:
                 s["udp_" + k] = v
             s["sleeps"] = self.sleeps
             self.say("STATS", " ".join("%s=%s" % kv for kv in sorted(s.items())))
+        elif c == "modules":
+            self.say("MODULES", modules())
         elif c == "quit":
             self.quit = True
             self.say("OK", "quit")
@@ -213,3 +215,10 @@ class SimBoard:
                 parts.append("%s=%d" % (k, b.stats[k]))
         parts.append("frames=%d" % self.model.stats["rf_frames"])
         return " ".join(parts)
+
+
+def modules():
+    """Every module this process has loaded, as name=file (the test that the build's set for a
+    device is what it runs compares them with the manifest)."""
+    return " ".join(sorted("%s=%s" % (k, getattr(m, "__file__", "-"))
+                           for k, m in sys.modules.items()))

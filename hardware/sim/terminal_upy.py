@@ -188,6 +188,9 @@ def command(w):
     elif c == "torture":
         cycles, done = torture(int(w[1]), int(w[2]), int(w[3]))
         result("cycles=%d" % cycles, "cuts=%d" % done, "pending=%d" % term.journal.pending())
+    elif c == "modules":
+        # every loaded module as name=file (tests/terminal/test_device_set.py)
+        result(*sorted("%s=%s" % (k, getattr(m, "__file__", "-")) for k, m in sys.modules.items()))
     elif c == "state":
         gc.collect()
         j = term.journal

@@ -95,7 +95,9 @@ def test_terminal_flash_command_lines_mock_usb_port(terminal_files, firmware_bui
     lib = next(s for s in steps if s.endswith(":/lib/"))
     assert "/app.mpy" in lib and "/pn532.mpy" in lib and "/board_esp32s3.mpy" in lib
     assert "/nt3h2111.mpy" not in lib and "/provision.mpy" not in lib   # the badge's
-    assert any(s.endswith(":/lib/xinka/") and "/ecdsa.mpy" in s for s in steps)
+    xinka = next(s for s in steps if s.endswith(":/lib/xinka/"))
+    assert "/verify.mpy" in xinka and "/revocation.mpy" in xinka
+    assert "/ecdsa.mpy" not in xinka and "/ndef.mpy" not in xinka   # the badge's signing, tag
     assert any(s.endswith(f"{build.DEVICES['terminal'].board_json} :/board.json")
                for s in steps)
     cfg = next(s for s in steps if s.endswith(":/flash/"))

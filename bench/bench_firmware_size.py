@@ -84,7 +84,8 @@ def main(argv=None):
                 else:
                     cell = "%d (+%d)" % (h, h - prev)
                     prev = h
-                print(("| %s | %d | %s |" if a.markdown else "  %-22s %7d  %s") % (name, size, cell))
+                row = "| %s | %d | %s |" if a.markdown else "  %-22s %7d  %s"
+                print(row % (name, size, cell))
             share = held / free0
             print("%s total: %d bytes of flash, %d bytes of heap held after every import = %.2f of "
                   "the %d bytes free" % (device, flash, held, share, free0))

@@ -195,9 +195,15 @@ def test_flash_refuses_a_manifest_naming_a_missing_file_mock_usb_port(tmp_path, 
     assert str(broken) in err and usb.calls == []
 
 
-def test_terminal_flash_help_explains_the_steps_in_chinese_and_english(capsys):
-    assert main(["terminal", "flash", "--help"]) == 0
+@pytest.mark.parametrize("cmd,chip,files", [
+    (["terminal", "flash"], "ESP32-S3",
+     ("terminal.json", "trust.cose", "firmware/terminal/manifest.py")),
+    (["flash"], "ESP32-C3", ("firmware/badge/manifest.py",))])
+def test_flash_help_explains_the_steps_in_chinese_and_english(capsys, cmd, chip, files):
+    assert main(cmd + ["--help"]) == 0
     out = capsys.readouterr().out
     assert "esptool read-mac" in out and "esptool 自己识别芯片" in out
     assert "erase the whole flash" in out and "擦除整片闪存" in out
-    assert "terminal.json" in out and "trust.cose" in out and "ESP32-S3" in out
+    assert "the boot entry to /main.py (the last step)" in out and "启动入口拷到 /main.py" in out
+    assert "nothing is written to the device" in out and "设备不被改动" in out
+    assert chip in out and all(f in out for f in files)

@@ -12,6 +12,15 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null \
         || echo "warning: could not install postgresql; PostgreSQL tests will be skipped (or fail under CI=true)" >&2
 fi
+# The operator guide's SQLite backup (docs/operator.md, run by tests/test_guides.py and
+# tests/verifier/test_backup.py) uses Debian's sqlite3 shell.
+if ! command -v sqlite3 >/dev/null 2>&1; then
+    echo "== installing sqlite3 (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq sqlite3 >/dev/null \
+        || echo "warning: could not install sqlite3; the backup tests will fail" >&2
+fi
 # The operations tests (tests/ops) start their own Redis server for the shared rate limits.
 if ! command -v redis-server >/dev/null 2>&1; then
     echo "== installing Redis (Debian package)"

@@ -3,57 +3,46 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# The verifier's tests start their own throw-away PostgreSQL cluster (tests/verifier/pg.py);
-# they need Debian's server binaries.
-if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    echo "== installing PostgreSQL (Debian package)"
+# debian_install WHAT WARNING PACKAGE...: Debian's packages, as root or through sudo; on failure
+# a warning naming what will be skipped or fail, and the suite goes on.
+debian_install() {
+    local what=$1 warning=$2
+    shift 2
+    echo "== installing $what (Debian package)"
     export DEBIAN_FRONTEND=noninteractive
     if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null \
-        || echo "warning: could not install postgresql; PostgreSQL tests will be skipped (or fail under CI=true)" >&2
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$@" >/dev/null \
+        || echo "warning: could not install $what; $warning" >&2
+}
+# The verifier's tests start their own throw-away PostgreSQL cluster (testkit/pg.py); they need
+# Debian's server binaries.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    debian_install PostgreSQL "PostgreSQL tests will be skipped (or fail under CI=true)" postgresql
 fi
 # The operator guide's SQLite backup (docs/operator.md, run by tests/test_guides.py and
 # tests/verifier/test_backup.py) uses Debian's sqlite3 shell.
 if ! command -v sqlite3 >/dev/null 2>&1; then
-    echo "== installing sqlite3 (Debian package)"
-    export DEBIAN_FRONTEND=noninteractive
-    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq sqlite3 >/dev/null \
-        || echo "warning: could not install sqlite3; the backup tests will fail" >&2
+    debian_install sqlite3 "the backup tests will fail" sqlite3
 fi
 # The operations tests (tests/ops) start their own Redis server for the shared rate limits.
 if ! command -v redis-server >/dev/null 2>&1; then
-    echo "== installing Redis (Debian package)"
-    export DEBIAN_FRONTEND=noninteractive
-    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq redis-server >/dev/null \
-        || echo "warning: could not install redis-server; Redis tests will be skipped (or fail under CI=true)" >&2
+    debian_install Redis "Redis tests will be skipped (or fail under CI=true)" redis-server
 fi
 # The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Debian's
 # chromedriver (Selenium; no browser download); a CJK font so screenshots show Chinese.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-    echo "== installing Chromium and chromedriver (Debian packages)"
-    export DEBIAN_FRONTEND=noninteractive
-    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver \
-        fonts-wqy-microhei >/dev/null \
-        || echo "warning: could not install chromium; browser tests will be skipped (or fail under CI=true)" >&2
+    debian_install Chromium "browser tests will be skipped (or fail under CI=true)" \
+        chromium chromium-driver fonts-wqy-microhei
 fi
 # The operator guide (tests/test_guides.py) makes agency keys with Debian's openssl.
 if ! command -v openssl >/dev/null 2>&1; then
-    echo "== installing openssl (Debian package)"
-    export DEBIAN_FRONTEND=noninteractive
-    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openssl >/dev/null \
-        || echo "warning: could not install openssl; the operator guide test will fail" >&2
+    debian_install openssl "the operator guide test will fail" openssl
 fi
 # Type checks (tests/test_types.py) use pyright from npm (Node from Debian when missing).
 if ! command -v pyright >/dev/null 2>&1; then
     echo "== installing pyright (npm)"
     if ! command -v npm >/dev/null 2>&1; then
-        export DEBIAN_FRONTEND=noninteractive
-        if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm >/dev/null || true
+        debian_install Node "type checks will be skipped (or fail under CI=true)" nodejs npm
     fi
     npm install -g --silent pyright@1.1.414 >/dev/null \
         || echo "warning: could not install pyright; type checks will be skipped (or fail under CI=true)" >&2

@@ -125,23 +125,29 @@ def status_lists(env):
     return {agency.id: client.get(f"/sl/{agency.id}").data for agency in env.world.agencies}
 
 
+def backup_mid_ingest(url, env, a, items, block, cwd, shell):
+    """Run the guide's block in cwd while a live verifier on url ingests items; the nonces
+    acknowledged before it began. The block's output must end in a good audit chain."""
+    server = Server(url)
+    try:
+        before, out = ingest_while(server, env.terminals[a][1],
+                                   [items[k:k + BATCH] for k in range(0, len(items), BATCH)],
+                                   lambda: run_block(block, cwd, shell))
+    finally:
+        server.kill()
+    assert "audit chain ok" in out
+    return before
+
+
 def test_sqlite_online_backup_mid_ingest_restores(request, tmp_path):
     live = tmp_path / "live"
     live.mkdir()
     shutil.copy(request.getfixturevalue("sqlite_template"), live / "xinka.sqlite")
     url = f"sqlite:///{live / 'xinka.sqlite'}"
-    env, a, items = setup(url, 1500)
+    env, a, items = setup(url, 1000)
     lists = status_lists(env)
-    server = Server(url)
-    block = guide_block("runnable", ".backup")
-    shell = shell_env(env.world, tmp_path / "config")
-    try:
-        before, out = ingest_while(server, env.terminals[a][1],
-                                   [items[k:k + BATCH] for k in range(0, len(items), BATCH)],
-                                   lambda: run_block(block, live, shell))
-    finally:
-        server.kill()
-    assert "audit chain ok" in out
+    before = backup_mid_ingest(url, env, a, items, guide_block("runnable", ".backup"), live,
+                               shell_env(env.world, tmp_path / "config"))
     (copy,) = live.glob("backup-*.sqlite")
     check_restored(f"sqlite:///{copy}", env, a, items, before, lists)
 
@@ -153,21 +159,14 @@ def test_pg_dump_mid_ingest_restores(request, tmp_path):
     name = f"xk_restore_{os.getpid()}"
     cluster.admin(f"CREATE DATABASE {name}")                  # empty: no schema, no rows
     restore_url = cluster.url(name)
-    env, a, items = setup(url, 1500)
+    env, a, items = setup(url, 1000)
     lists = status_lists(env)
-    server = Server(url)
-    block = guide_block("postgresql", "pg_dump")
     tools = find_bin("pg_dump")
     if tools is None:
         pytest.fail("pg_dump not found (Debian's postgresql package)")
     shell = shell_env(env.world, tmp_path / "config", [str(pathlib.Path(tools).parent)])
     shell.update(XINKA_DATABASE_URL=url, RESTORE_URL=restore_url)
-    try:
-        before, out = ingest_while(server, env.terminals[a][1],
-                                   [items[k:k + BATCH] for k in range(0, len(items), BATCH)],
-                                   lambda: run_block(block, tmp_path, shell))
-    finally:
-        server.kill()
-    assert "audit chain ok" in out
+    before = backup_mid_ingest(url, env, a, items, guide_block("postgresql", "pg_dump"),
+                               tmp_path, shell)
     check_restored(restore_url, env, a, items, before, lists)
     env.x.db.engine.dispose()

@@ -61,6 +61,22 @@ def make_keys(d, now):
     return True
 
 
+def identity_env(d):
+    """The demo's ID-number seal key and person-hash secret, made once in its folder (a real
+    deployment keeps them in its configuration, docs/operator.md §6)."""
+    path = d / "identity.json"
+    if not path.exists():
+        d.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seal": os.urandom(32).hex(),
+                                    "person": os.urandom(32).hex()}))
+        path.chmod(0o600)
+    k = json.loads(path.read_text())
+    return {"XINKA_ID_SEAL_KEYS": json.dumps({"demo": k["seal"]}),
+            "XINKA_ID_SEAL_KEY_ID": "demo",
+            "XINKA_PERSON_HASH_KEYS": json.dumps({"demo": k["person"]}),
+            "XINKA_PERSON_HASH_KEY_ID": "demo"}
+
+
 class Verifier:
     """`flask --app verifier` commands and the service under gunicorn on 127.0.0.1:port."""
 
@@ -74,7 +90,7 @@ class Verifier:
                         XINKA_STATUS_KEY_DIR=str(d / "status-keys"),
                         XINKA_STATUS_BASE_URL=STATUS_BASE,
                         XINKA_RATE_LIMIT_PER_MIN="0",
-                        XINKA_STATUS_CHECK_MS="500")
+                        XINKA_STATUS_CHECK_MS="500", **identity_env(d))
 
     def flask(self, *args, check=True):
         r = subprocess.run([sys.executable, "-m", "flask", "--app", "verifier", *args],

@@ -95,10 +95,16 @@ def inspect(ctx):
                f"核验地址 host   {info.host or '-'}")
 
 
-def _issue_one(issuer, dev, worker):
-    res = issuer.issue(dev, worker, _say)
+def _issue_one(issuer, dev, worker, id_number=None):
+    res = issuer.issue(dev, worker, _say, id_number=id_number)
     click.echo(f"✓ 已发卡 / issued: serial {res.serial}  kid {res.kid.hex()}  "
                f"status index {res.status_idx}  worker {res.worker_ref}  {res.seconds:.2f} s")
+    if res.elsewhere:
+        click.echo("  注意：此人在其他机构持有有效徽章（可以同时为多家机构工作，商务局可见）/ "
+                   "note: this person holds live badges at other agencies (allowed; the "
+                   "bureau sees it):")
+        for b in res.elsewhere:
+            click.echo(f"    {b.get('agency')}  serial {b.get('serial')}  {b.get('state')}")
     old = res.registration.get("replaced")
     if old:
         click.echo(f"  原登记已同时吊销 / its previous registration is revoked at the same time: "
@@ -109,10 +115,18 @@ def _issue_one(issuer, dev, worker):
 @cli.command(help="给一枚徽章发卡 / issue one badge: key made on the badge, credential "
                   "signed, self-test, registered, locked.")
 @click.option("--worker", required=True, help="服务员编号（化名）/ worker reference")
+@click.option("--id-number", envvar="PROVISION_ID_NUMBER",
+              help="居民身份证号码，核对后加密保存，查询商务局一人一档；"
+                   "填 - 则提示输入（不留在命令历史） / the worker's resident ID number: "
+                   "checked, kept encrypted, looked up in "
+                   "the bureau's registry (one file per person; a banned person is refused); "
+                   "- asks for it (so it stays out of the shell history)")
 @click.pass_context
-def issue(ctx, worker):
+def issue(ctx, worker, id_number):
+    if id_number == "-":
+        id_number = click.prompt("身份证号码 / resident ID number")
     issuer = Issuer.prepare(_profile(ctx), _passphrase())
-    _issue_one(issuer, _device(ctx), worker)
+    _issue_one(issuer, _device(ctx), worker, id_number)
 
 
 @cli.command(help="批量发卡：逐个插入徽章 / issue badges one after another as they are plugged in.")

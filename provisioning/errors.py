@@ -10,7 +10,7 @@ __all__ = ["ProvisionError", "PortUnavailable", "LinkLost", "LinkTimeout", "Link
            "BadgeLocked", "BadgeRefused", "BadPassphrase", "AgencyKeyExpired",
            "AgencyKeyUntrusted", "SelfTestFailed", "VerifierError", "ConfirmationRequired",
            "ToolFailed", "ConfigError", "FirmwareBuildFailed", "ManifestBroken", "BoardMismatch",
-           "WrongChip", "ImageMismatch", "EXIT_CODES"]
+           "WrongChip", "ImageMismatch", "IdNumberRejected", "PersonBanned", "EXIT_CODES"]
 
 
 class ProvisionError(ToolError):
@@ -159,8 +159,38 @@ class ImageMismatch(ProvisionError):
          "(ESP32_GENERIC_C3 / _S3); nothing was written to the device"
 
 
+class IdNumberRejected(ProvisionError):
+    """A resident ID number that breaks a rule of GB 11643 (`part`: host.idnumber.PARTS)."""
+    reason, exit_code = "id_number_invalid", 28
+    zh = "身份证号码有误：对照身份证重新输入；未发卡，徽章未被改动"
+    en = "the ID number is wrong: type it again from the ID card; nothing was issued and " \
+         "the badge was not touched"
+
+    def __init__(self, part, detail=""):
+        from host.idnumber import PARTS
+        self.part = part
+        zh, en = PARTS.get(part, (self.zh, self.en))
+        super().__init__(detail or part, zh=f"{zh}：对照身份证重新输入；未发卡，徽章未被改动",
+                         en=f"{en}: type it again from the ID card; nothing was issued and "
+                            "the badge was not touched")
+
+
+class PersonBanned(ProvisionError):
+    """The bureau's ban list holds this person: no badge until the ban's end date."""
+    reason, exit_code = "person_banned", 29
+
+    def __init__(self, ends_on, detail=""):
+        self.ends_on = ends_on
+        super().__init__(detail or f"until {ends_on}",
+                         zh=f"该人员在 {ends_on} 前不得从事家政服务（商务局决定），不能发卡；"
+                            "如有疑问请联系商务局",
+                         en=f"this person may not work in domestic service until {ends_on} "
+                            "(bureau decision): no badge can be issued; the bureau answers "
+                            "questions")
+
+
 EXIT_CODES = {cls.reason: cls.exit_code for cls in (
     ProvisionError, PortUnavailable, LinkLost, LinkTimeout, LinkCorrupt, BadgeLocked,
     BadgeRefused, BadPassphrase, AgencyKeyExpired, AgencyKeyUntrusted, SelfTestFailed,
     VerifierError, ConfirmationRequired, ToolFailed, ConfigError, FirmwareBuildFailed,
-    ManifestBroken, BoardMismatch, WrongChip, ImageMismatch)}
+    ManifestBroken, BoardMismatch, WrongChip, ImageMismatch, IdNumberRejected, PersonBanned)}

@@ -1,6 +1,8 @@
-"""Issuing one badge: identify (and look up the badge's live registrations) -> keygen on the
-badge -> status index from the verifier -> credential signed by the agency key -> install ->
-self-test verified here -> register -> lock -> activate.
+"""Issuing one badge: [enrol: the worker's ID number, checked here and then by the verifier,
+which finds or makes the person's file in the bureau's registry and refuses a banned person;
+before the badge is touched] -> identify (and look up the badge's live registrations) ->
+keygen on the badge -> status index from the verifier -> credential signed by the agency key
+-> install -> self-test verified here -> register -> lock -> activate.
 
 A badge that was wiped and is issued again still has a live registration (registered, active,
 suspended or lost) of its serial: the new badge is registered through the verifier's re-issue,
@@ -17,6 +19,7 @@ badge) and revoked. The badge is locked after the verifier has the registration 
 back; only then is the registration activated, so a badge is active in the verifier only
 once it is locked.
 """
+import datetime
 import hashlib
 import json
 import logging
@@ -26,13 +29,13 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import serialization
 
-from host import wire
+from host import idnumber, wire
 from host.wire import keys
 from host.wire.errors import WireError
 
 from . import agency_key, issuance_log
-from .errors import (AgencyKeyExpired, AgencyKeyUntrusted, BadgeLocked, ConfigError, LinkLost,
-                     ProvisionError, SelfTestFailed, VerifierError)
+from .errors import (AgencyKeyExpired, AgencyKeyUntrusted, BadgeLocked, ConfigError,
+                     IdNumberRejected, LinkLost, ProvisionError, SelfTestFailed, VerifierError)
 from .registry import Registry
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,7 @@ class Result:
     registration: dict
     seconds: float
     link_bytes: int = 0
+    elsewhere: list = field(default_factory=list)   # the person's live badges elsewhere
 
 
 class Issuer:
@@ -142,8 +146,10 @@ class Issuer:
     def log(self, record):
         issuance_log.append(self.profile.log_file, self.key, record)
 
-    def issue(self, device, worker_ref, say=lambda step: None):
-        """Issue one badge on `device`; returns Result. ProvisionError on any failure."""
+    def issue(self, device, worker_ref, say=lambda step: None, id_number=None):
+        """Issue one badge on `device`; returns Result. ProvisionError on any failure.
+        id_number: the worker's resident ID number; checked (IdNumberRejected) and enrolled
+        (PersonBanned) before the badge is touched."""
         t0 = time.monotonic()
         where = {"step": None, "badge": "?"}
 
@@ -153,6 +159,14 @@ class Issuer:
             say(name)
 
         try:
+            elsewhere = []
+            if id_number is not None:
+                try:
+                    number = idnumber.check(id_number, _today(self.now()))
+                except idnumber.IdNumberInvalid as err:
+                    raise IdNumberRejected(err.part) from None
+                step("enrol")
+                elsewhere = self.registry.enrol(worker_ref, number)["elsewhere"]
             step("identify")
             info = device.identify()
             where["badge"] = info.serial
@@ -167,8 +181,10 @@ class Issuer:
             idx, uri = self.registry.allocate(kid, info.serial)
             stage = {"sent": False, "badge_id": None, "previous": previous}
             try:
-                return self._finish(device, info, pub, kid, idx, uri, worker_ref, stage, step,
-                                    t0)
+                res = self._finish(device, info, pub, kid, idx, uri, worker_ref, stage, step,
+                                   t0)
+                res.elsewhere = elsewhere
+                return res
             except Exception as err:  # any failure, ours or a bug: roll back, then re-raise
                 self._rollback(device, info, kid, idx, worker_ref, stage, err)
                 raise
@@ -273,6 +289,12 @@ class Issuer:
         except ProvisionError as e2:
             return f"revoke failed: {e2.reason}"
         return "registration revoked"
+
+
+def _today(t):
+    """The date in China (the birth-date check of an ID number)."""
+    return (datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+            + datetime.timedelta(hours=8)).date()
 
 
 def _day(t):

@@ -4,6 +4,10 @@ implements it in verifier/views/registry.py, docs/verifier.md "Provisioning").
 Endpoints (JSON bodies, `Authorization: Bearer <agency API key>`; errors are
 `{"reason": code, "message": text}` with a 4xx/5xx status):
 
+  POST   /api/v1/agencies/<agency>/workers/enrol          {"worker_ref", "id_number"}
+         200 {"worker": {...}, "person_new": bool, "elsewhere": [{"agency", "serial",
+         "state"}]}  the ID number checked, sealed, the person's file found or made; 403
+         "person_banned" with {"ends_on": "YYYY-MM-DD"}; 400 "id_number_invalid" with "part"
   POST   /api/v1/agencies/<agency>/status-indices          {"kid": hex, "serial": hex}
          201 {"status_idx": int, "uri": status list URI}   reserve an index for a new badge
   DELETE /api/v1/agencies/<agency>/status-indices/<idx>    {"retire": bool, "reason": text}
@@ -36,7 +40,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from .errors import VerifierError
+from .errors import IdNumberRejected, PersonBanned, VerifierError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,12 @@ TIMEOUT = 10
 
 
 def _refused(detail, status, info):
-    """VerifierError with the HTTP status (None: no answer) and the error body."""
+    """VerifierError with the HTTP status (None: no answer) and the error body; the refusals
+    that have an error of their own (a banned person, a bad ID number) as that error."""
+    if info.get("reason") == "person_banned" and isinstance(info.get("ends_on"), str):
+        return PersonBanned(info["ends_on"])
+    if info.get("reason") == "id_number_invalid":
+        return IdNumberRejected(str(info.get("part")))
     err = VerifierError(detail)
     err.status, err.info = status, info
     err.server_reason = info.get("reason")
@@ -82,6 +91,15 @@ class Registry:
         except (urllib.error.URLError, OSError, ValueError) as err:
             log.info("verifier unreachable: %s %s: %s", method, url, err)
             raise _refused(f"{method} {url}: {err}", None, {}) from err
+
+    def enrol(self, worker_ref, id_number):
+        """Enrol the worker with its ID number: {"worker", "person_new", "elsewhere": the
+        person's live badges at other agencies}; PersonBanned for a banned person."""
+        r = self._call("POST", "/workers/enrol", {"worker_ref": worker_ref,
+                                                  "id_number": id_number})
+        if not isinstance(r.get("worker"), dict) or not isinstance(r.get("elsewhere"), list):
+            raise VerifierError("enrolment answer lacks worker / elsewhere")
+        return r
 
     def allocate(self, kid, serial):
         """(status index, status list URI) reserved for a badge."""

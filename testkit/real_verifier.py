@@ -23,6 +23,8 @@ from host.wire.status import StatusListToken
 from verifier import create_app
 from verifier.models import Badge, Worker
 
+from .verifier import identity_config
+
 LIVE = ("registered", "active")
 
 
@@ -42,7 +44,7 @@ class RealVerifier:
             "AUTHORITY_KEY": authority_key.public_key(),
             "STATUS_SIGNING_KEYS": {agency_id: status_key},
             "STATUS_BASE_URL": f"https://{status_host}",
-            "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0})
+            "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0, **identity_config()})
         self.x = self.app.extensions["xinka"]
         cli = self.app.test_cli_runner()
         r = cli.invoke(args=["db-upgrade"])
@@ -68,6 +70,13 @@ class RealVerifier:
         self.api_key = self.call("POST", f"/api/v1/agencies/{agency_id}/api-keys",
                                  {"label": "desk"}, self.operator, 201)["api_key"]
         self.requests.clear()
+
+    def bureau_key(self):
+        """A bureau API key (`flask apikey-create --bureau`)."""
+        r = self.app.test_cli_runner().invoke(args=["apikey-create", "--bureau",
+                                                    "--label", "bureau"])
+        assert r.exit_code == 0, r.output
+        return r.stdout.strip()
 
     def stop(self):
         self.server.shutdown()

@@ -3,6 +3,7 @@
 list, registers both agencies, an operator key, one API key and one terminal per agency, and
 badges 0..7 to workers. Used by the verifier, terminal and web tests and bench_verifier.py."""
 import base64
+import hashlib
 import os
 
 from host.wire import sample
@@ -33,7 +34,7 @@ class Env:
                                                                        now, "test"))
             for i, b in enumerate(world.badges):
                 w = registry.create_worker(s, b.agency_id, f"W-{i:07d}", now - 86400 * 40,
-                                           "test", name=f"工人{i}", id_number=f"ID{i}")
+                                           "test", name=f"工人{i}")
                 self.workers[i] = w.id
                 bb = registry.register_badge(s, b.agency_id, now, "test", worker_id=w.id,
                                              credential=b.credential)
@@ -71,8 +72,18 @@ def b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def identity_config():
+    """TEST KEYS (derived from fixed labels, never for production): the verifier's ID-number
+    sealing key and the bureau's person-hash secrets, "t1" current and "t0" retired."""
+    def k(label):
+        return hashlib.sha256(b"xinka TEST KEY " + label.encode()).hexdigest()
+    return {"ID_SEAL_KEYS": {"t1": k("seal t1")}, "ID_SEAL_KEY_ID": "t1",
+            "PERSON_HASH_KEYS": {"t1": k("person t1"), "t0": k("person t0")},
+            "PERSON_HASH_KEY_ID": "t1"}
+
+
 def make_app(db_url, world, **extra):
-    cfg = {"DATABASE_URL": db_url, "TESTING": True,
+    cfg = {"DATABASE_URL": db_url, "TESTING": True, **identity_config(),
            "AUTHORITY_KEY": world.authority.public_key(),
            "STATUS_SIGNING_KEYS": dict(world.agency_keys),
            "STATUS_BASE_URL": "https://" + sample.STATUS_HOST,

@@ -242,12 +242,12 @@ def test_no_line_of_a_verifier_session_has_personal_data_or_a_token(
     site = Site(app, world)
     try:
         a = "A330101"
-        secret_data = ["王小明", "330106199001011234", "13800138000", STAFF_PASSWORD,
+        secret_data = ["王小明", "33010619900101123X", "13800138000", STAFF_PASSWORD,
                        site.operator, *site.keys.values(),
                        *(tok for _, tok in site.terminals.values())]
         r = site.client.post(f"/api/v1/agencies/{a}/workers", headers=site.auth(a),
                              json={"worker_ref": "W-7777777", "name": "王小明",
-                                   "id_number": "330106199001011234", "phone": "13800138000"})
+                                   "id_number": "33010619900101123X", "phone": "13800138000"})
         assert r.status_code == 201, r.json
         wid = r.json["id"]
         paths = []

@@ -34,6 +34,10 @@ DEFAULTS = {
     "RECEIPT_SIGNING_KEY": None,       # visit receipts: EC P-256 private key (PEM, path, object)
     "VISIT_MAX_S": 12 * 3600,          # an open visit closes itself this long after arrival
     "HOUSEHOLD_TTL_S": 400 * 86400,    # a household key unused this long expires
+    "ID_SEAL_KEYS": {},                # key id -> 64 hex digits: AES-256-GCM, ID numbers at rest
+    "ID_SEAL_KEY_ID": None,            # the one that seals new numbers
+    "PERSON_HASH_KEYS": {},            # key id -> secret (hex, >= 32 bytes): the person hash
+    "PERSON_HASH_KEY_ID": None,        # the current one (the others: lookups during rotation)
     "SERVICE_CATALOGUE": {},           # agency id -> service type codes (default: all known)
 }
 

@@ -4,7 +4,8 @@ import logging
 import time
 
 from .db import Database
-from .services import keys
+from .services import keys, status as status_service
+from .services.identity import Hasher, Sealer
 from .services.metrics import Metrics
 from .services.trust import TrustStore
 from .services.verification import Policy
@@ -22,6 +23,8 @@ class Xinka:
         self.metrics = Metrics()
         self.metrics.gauges.append(self._gauges)
         self.policy = Policy(cfg["STALE_POLICY"], cfg["STATUS_MAX_AGE_S"])
+        self.sealer = Sealer(cfg)          # the agencies' ID numbers at rest
+        self.hasher = Hasher(cfg)          # the person hash of the bureau's registry
         app.extensions["xinka"] = self
         log.debug("extension ready: %s database, list version read every %s ms",
                   self.db.dialect, cfg["STATUS_CHECK_MS"])
@@ -40,6 +43,20 @@ class Xinka:
 
     def signing_key(self, agency_id):
         return keys.status_signing_key(self.config, agency_id)
+
+    def republish(self, session, agency_id):
+        """Sign the agency's next status list in `session` when this verifier holds its key
+        and a trust list; True if it did."""
+        key = self.signing_key(agency_id)
+        if key is None:
+            return False
+        self.store.refresh(session, self.now())
+        if self.store.snapshot.trust is None:
+            return False
+        cfg = self.config
+        status_service.publish(session, self.store, agency_id, key, cfg["STATUS_BASE_URL"],
+                               self.now(), cfg["STATUS_TTL_S"], cfg["STATUS_VALIDITY_S"])
+        return True
 
     def _gauges(self):
         now = self.now()

@@ -286,6 +286,7 @@ def document():
             "/api/v1/openapi.json": {"get": _op("This document", {"200": _resp("OpenAPI", OBJ)},
                                                 security=[], tag="ops")},
             **_admission_paths(std),
+            **_registry_paths(std),
         },
     }
 
@@ -332,4 +333,49 @@ def _admission_paths(std):
             {"200": {"description": "PEM", "content": {
                 "application/x-pem-file": {"schema": {"type": "string"}}}}, **std},
             [APPLICATION], security=KEY, tag="admission")},
+    }
+
+
+BAN = {"name": "ban_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+HASH = {"name": "person_hash", "in": "path", "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
+
+
+def _registry_paths(std):
+    """The person registry and the ban list (docs/protocol.md "The person registry and the
+    ban list"): enrolment takes an agency key, the bureau's routes a bureau key only."""
+    banned = {"403": _resp("person_banned (with ends_at, ends_on) or another agency's data",
+                           ERR)}
+    bureau = dict(std, **{"403": _resp("bureau_only: not a bureau key", ERR)})
+    return {
+        "/api/v1/agencies/{agency_id}/workers/enrol": {"post": _op(
+            "Enrol a worker with the resident ID number (checked, sealed, the person's file "
+            "found or made; elsewhere: the person's live badges at other agencies)",
+            {"200": _resp("enrolled", OBJ), **std, **banned,
+             "503": _resp("identity_unconfigured", ERR)}, [AGENCY], body=_json(OBJ),
+            security=KEY)},
+        "/api/v1/bureau/bans": {
+            "post": _op("Ban a person (by person hash): revokes the person's live badges at "
+                        "every agency and republishes their status lists",
+                        {"201": _resp("ban", OBJ), **bureau}, body=_json(OBJ), security=KEY,
+                        tag="bureau"),
+            "get": _op("The ban list (?format=csv: the export, hashes only)",
+                       {"200": _resp("bans", OBJ), **bureau}, security=KEY, tag="bureau")},
+        "/api/v1/bureau/bans/{ban_id}": {"get": _op(
+            "One ban", {"200": _resp("ban", OBJ), **bureau}, [BAN], security=KEY,
+            tag="bureau")},
+        "/api/v1/bureau/bans/{ban_id}/lift": {"post": _op(
+            "End a ban early on a successful appeal (badges stay revoked)",
+            {"200": _resp("ban", OBJ), "409": _resp("ban_ended", ERR), **bureau}, [BAN],
+            body=_json(OBJ), security=KEY, tag="bureau")},
+        "/api/v1/bureau/sweep": {"post": _op(
+            "Record the bans that started or ended (as flask ban-sweep)",
+            {"200": _resp("what changed", OBJ), **bureau}, security=KEY, tag="bureau")},
+        "/api/v1/bureau/persons": {"get": _op(
+            "The person holding a badge (?agency=&serial=) or every person with live badges "
+            "at two or more agencies (?multi_agency=1)",
+            {"200": _resp("persons", OBJ), **bureau}, security=KEY, tag="bureau")},
+        "/api/v1/bureau/persons/{person_hash}": {"get": _op(
+            "A person's file: workers and badges at every agency, bans",
+            {"200": _resp("person", OBJ), **bureau}, [HASH], security=KEY, tag="bureau")},
     }

@@ -13,7 +13,7 @@ rtc(), ticks_ms(), rng(n), connect(host, port, timeout_s), feedback(colour, patt
 reason), log(*words). Configuration is `<fs_root>/terminal.json`:
   {"id": "T-A330100-01", "authority": "<SEC1 hex of the authority key>",
    "verifier": {"host": ..., "port": ..., "token": ...}, "cooldown_s": 120,
-   "capacity": 1000, "batch": 20}
+   "capacity": 1000, "batch": 20, "lists_s": 600}
 and the signed trust list `<fs_root>/trust.cose`; compact status lists under
 `<fs_root>/status/<agency>/`.
 """
@@ -25,6 +25,7 @@ import checks
 import clock
 import feedback
 import journal
+import lists
 import pn532
 import status
 import sync
@@ -75,6 +76,7 @@ class Terminal:
         with open(self.root + "/seed", "wb") as f:
             f.write(self.drbg.generate(32))
         self.sync = sync.Sync(b, self.journal, self.clock, cfg, self.drbg.generate, b.log)
+        self.lists = lists.ListUpdate(b, self.status, cfg, b.log)
         b.log("BOOT", self.id, "pending=%d" % self.journal.pending(),
               "damaged=%d" % self.journal.damaged, "trust_seq=%d" % self.trust.seq)
         return self
@@ -189,10 +191,12 @@ class Terminal:
     # --- main loop ----------------------------------------------------------------------------
 
     def step(self):
-        """One poll, then a sync batch when one is due."""
+        """One poll, then a sync batch when one is due, then the list update when due."""
         v = self.poll()
         if self.sync.due():
             self.sync.run_once()
+        elif self.lists.due():
+            self.lists.run_once()
         return v
 
     def run(self, until=None, idle_ms=100):

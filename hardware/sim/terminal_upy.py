@@ -12,6 +12,7 @@ hardware/sim/terminal.py): the firmware runs within that budget.
 Commands on stdin, one per line; every command ends with one "RESULT ..." line:
   poll                 one InListPassiveTarget; a check-in if a badge answers
   sync                 one sync batch now (ignores the back-off timer)
+  lists                fetch newer status lists now: RESULT lists <agency>=<result> ...
   place <port> | remove | remove_after <n RF frames> | fault <kind> [n]
   payload              RESULT <hex of the last badge response>
   other <terminal id>  challenge the badge as another terminal would (a second PN532 model
@@ -160,6 +161,9 @@ def command(w):
     elif c == "sync":
         n = term.sync.run_once()
         result("synced", n, "pending=%d" % term.journal.pending(), term.sync.last_error)
+    elif c == "lists":
+        out = term.lists.run_once()
+        result("lists", *["%s=%s" % (k, out[k].replace(" ", ":")) for k in sorted(out)])
     elif c == "place":
         board.link.place(int(w[1]))
         result("ok")

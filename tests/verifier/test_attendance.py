@@ -57,8 +57,8 @@ def test_cancellation_erases_personal_data_keeps_attendance(env):
                         headers=env.auth(a))
     assert r.status_code == 200 and r.json["revoked_badges"] == [env.badge_ids[0]]
     w = env.client.get(f"/api/v1/agencies/{a}/workers/{wid}", headers=env.auth(a)).json
-    assert (w["name"], w["id_number"], w["phone"], w["state"]) == (None, None, None,
-                                                                   "cancelled")
+    assert (w["name"], w["id_number_on_file"], w["phone"], w["state"]) == (None, False, None,
+                                                                           "cancelled")
     assert w["badges"][0]["state"] == "revoked"
     h = env.client.get(f"/api/v1/agencies/{a}/workers/{wid}/attendance",
                        headers=env.auth(a)).json

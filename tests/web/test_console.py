@@ -289,3 +289,27 @@ def test_console_pages_render_in_both_languages_and_pass_basic_checks(sqlite_sit
         assert "default-src 'none'" in r.headers["Content-Security-Policy"]
     r = sqlite_site.app.test_client().get("/console/login")
     assert a11y.problems(r.text) == []
+
+
+def test_staff_record_the_id_number_and_see_the_persons_badges_elsewhere(site):
+    """The worker's page takes the ID number: a wrong one is refused naming the part, a good
+    one is sealed and linked to the person's file; the person's live badge at the other agency
+    shows; the number never shows again."""
+    from tests.host.test_idnumber import GOOD, wrong_check_digit
+    r = site.client.post("/api/v1/agencies/A330101/workers/enrol", headers=site.auth("A330101"),
+                         json={"worker_ref": "W-0000001", "id_number": GOOD})
+    assert r.status_code == 200, r.json
+    c = site.login()
+    page = f"/console/workers/{site.workers[0]}"
+    csrf = site.csrf(c, page)
+    path = f"{page}/identity"
+    r = c.post(path, data={"csrf": csrf, "id_number": wrong_check_digit(GOOD)}, headers=EN)
+    assert r.status_code == 400 and "check digit" in r.text
+    assert c.get(page, headers=EN).text.count('id="id_number"') == 1     # not recorded
+    r = c.post(path, data={"csrf": csrf, "id_number": GOOD}, headers=EN)
+    assert r.status_code == 303
+    html = c.get(r.headers["Location"], headers=EN).text
+    assert "ID number recorded" in html and 'id="id-on-file"' in html
+    assert 'id="elsewhere"' in html and "A330101" in html
+    assert GOOD not in html and GOOD[-6:] not in html
+    assert c.post(path, data={"id_number": GOOD}, headers=EN).status_code == 403   # no CSRF

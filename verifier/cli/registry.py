@@ -7,7 +7,7 @@ from flask import current_app
 
 
 from ..migrate import upgrade
-from ..services import audit, registry, status as status_service
+from ..services import audit, bans, registry, status as status_service
 from .common import actor_name as _actor, xinka as _x
 
 
@@ -68,13 +68,16 @@ def agency_create(agency_id, name, actor):
 
 @click.command("apikey-create")
 @click.option("--agency", "agency_id", default=None, help="omit for an operator key")
+@click.option("--bureau", is_flag=True, help="the bureau's key: the ban list and the person "
+              "registry, no agency's data / 商务局密钥")
 @click.option("--label", default="")
 @click.option("--actor", default="operator")
-def apikey_create(agency_id, label, actor):
+def apikey_create(agency_id, bureau, label, actor):
     """Create an API key; it is printed once and stored hashed."""
     x = _x()
     with x.db.session() as s:
-        secret = registry.create_api_key(s, agency_id, label, x.now(), _actor(actor))
+        secret = registry.create_api_key(s, agency_id, label, x.now(), _actor(actor),
+                                         role="bureau" if bureau else None)
     click.echo(secret)
 
 
@@ -103,13 +106,8 @@ def _badge_command(action):
         with x.db.session() as s:
             b = registry.transition(s, agency_id, badge_id, action, x.now(), _actor(actor),
                                     reason)
-            key = x.signing_key(agency_id)
             x.store.refresh(s, x.now(), force=True)
-            if key is not None and x.store.snapshot.trust is not None:
-                status_service.publish(s, x.store, agency_id, key,
-                                       x.config["STATUS_BASE_URL"], x.now(),
-                                       x.config["STATUS_TTL_S"],
-                                       x.config["STATUS_VALIDITY_S"])
+            x.republish(s, agency_id)
         click.echo(f"badge {badge_id}: {b.state}")
     command.__doc__ = f"{action.capitalize()} a badge (with reason and actor); republishes " \
                       "the agency's status list when its key is configured."
@@ -129,6 +127,33 @@ def audit_verify():
         sys.exit(1)
 
 
+@click.command("id-numbers-seal")
+@click.option("--actor", default="operator")
+def id_numbers_seal(actor):
+    """Seal the ID numbers kept in clear before migration 0009 (ID_SEAL_KEYS) and link the
+    valid ones to their person file (PERSON_HASH_KEYS); run once after upgrading."""
+    x = _x()
+    with x.db.session() as s:
+        linked, unlinked = registry.seal_clear_numbers(s, x.sealer, x.hasher, x.now(),
+                                                       _actor(actor), x.config["TIMEZONE"])
+    click.echo(f"{linked + unlinked} ID number(s) sealed: {linked} linked to a person file, "
+               f"{unlinked} not valid (sealed, no file: correct them in the console)")
+
+
+@click.command("ban-sweep")
+def ban_sweep():
+    """Record the bans that started or ended (revoking a starting ban's badges and
+    republishing those agencies' status lists); run it from cron, e.g. every 10 minutes."""
+    x = _x()
+    with x.db.session() as s:
+        change = bans.sweep(s, x.now(), "system:ban-sweep")
+        for agency_id in sorted(change.agencies):
+            x.republish(s, agency_id)
+    click.echo(f"{len(change.revoked)} badge(s) revoked; status lists of "
+               f"{', '.join(sorted(change.agencies)) or 'no agency'} republished")
+
+
 COMMANDS = [db_upgrade, trust_import, status_import, status_publish, agency_create,
-            apikey_create, terminal_create, audit_verify] + \
+            apikey_create, terminal_create, audit_verify, ban_sweep,
+            id_numbers_seal] + \
     [_badge_command(a) for a in ("activate", "suspend", "lose", "reinstate", "revoke")]

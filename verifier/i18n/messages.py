@@ -16,6 +16,7 @@ VERDICTS = {
 
 REASONS = {
     "ok": N_("The badge is genuine, current and active."),
+    "banned": N_("Not permitted to work (bureau decision)."),
     "malformed": N_("This link is damaged or incomplete. Ask the worker to tap the badge "
                     "again."),
     "oversized": N_("This link is far too long to come from a badge."),

@@ -7,11 +7,12 @@ from .base import CTR_OFFSET, Base, ctr_key, ctr_value
 from .console import Review, StaffSession, StaffUser, TapView, WorkerProfile
 from .ledger import Attendance, Checkin, CloneEvidence, Tap
 from .lists import ListVersion, StatusListBlob, TrustListBlob
+from .persons import Ban, Person
 from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, Worker
 from .visits import FraudSignal, Household, Visit
 
 __all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "ApiKey", "Attendance",
-           "AuditEntry", "Badge", "Base", "Checkin", "CloneEvidence", "FraudSignal", "Household",
-           "ListVersion", "Review", "StaffSession", "StaffUser", "StatusIndex", "StatusListBlob",
-           "Tap", "TapView", "Terminal", "TrustListBlob", "Visit", "Worker", "WorkerProfile",
-           "ctr_key", "ctr_value"]
+           "AuditEntry", "Badge", "Ban", "Base", "Checkin", "CloneEvidence", "FraudSignal",
+           "Household", "ListVersion", "Person", "Review", "StaffSession", "StaffUser",
+           "StatusIndex", "StatusListBlob", "Tap", "TapView", "Terminal", "TrustListBlob",
+           "Visit", "Worker", "WorkerProfile", "ctr_key", "ctr_value"]

@@ -23,7 +23,8 @@ class AgencyKey(Base):
 
 
 class ApiKey(Base):
-    """An API key, stored as SHA-256; agency_id NULL is an operator key (all agencies)."""
+    """An API key, stored as SHA-256; agency_id NULL is an operator key (all agencies), or,
+    with role "bureau", a key of the bureau (the ban list, the person registry)."""
     __tablename__ = "api_keys"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
@@ -31,6 +32,7 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)   # "bureau" or None
 
 
 class Worker(Base):
@@ -40,7 +42,11 @@ class Worker(Base):
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
     worker_ref: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # never written any more: a number is kept only sealed (id_number_enc, services/identity)
     id_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), nullable=True,
+                                                  index=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="active")   # active | cancelled
     created_at: Mapped[int] = mapped_column(BigInteger)

@@ -19,14 +19,21 @@ def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+# The principal of a bureau key: never an agency id (those are letters and digits), so the
+# agency checks refuse it for every agency and the operator checks refuse it too.
+BUREAU = "@bureau"
+ROLES = (None, "bureau")
+
+
 def api_key_principal(session: Session, presented: str | None) -> tuple[bool, str | None]:
-    """(True, agency_id or None for an operator key) for a live key, or (False, None)."""
+    """(True, agency_id; None for an operator key, BUREAU for a bureau key) for a live key,
+    or (False, None)."""
     if not presented:
         return False, None
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_secret(presented)))
     if row is None or row.revoked_at is not None:
         return False, None
-    return True, row.agency_id
+    return True, BUREAU if row.role == "bureau" else row.agency_id
 
 
 def terminal_for(session: Session, presented: str | None) -> Terminal | None:

@@ -1,6 +1,9 @@
 """The colour rules of the employer page: THE one place that decides green, yellow or red.
 docs/employer.md shows the same rules as a table; change both together.
 
+red with the one reason "banned" ("not permitted to work (bureau decision)", nothing more:
+not the ban's reason, not the badge's other states), while a bureau ban of the worker's person
+is in force (services/bans.py);
 red, when any of:
   - the tap does not verify: forged, malformed, unknown key, untrusted issuer, expired or not
     yet valid credential, a check-in token (wrong purpose), too many checks (rate limit);
@@ -30,7 +33,7 @@ COMPLAINT_LIMIT = 3          # unresolved complaints ...
 COMPLAINT_DAYS = 90          # ... within this many days turn the page yellow
 
 # Reasons in the order they are reported (the first one found is the headline).
-RED_REASONS = ("malformed", "oversized", "wrong_alg", "bad_signature", "unknown_key",
+RED_REASONS = ("banned", "malformed", "oversized", "wrong_alg", "bad_signature", "unknown_key",
                "untrusted_issuer", "expired", "not_yet_valid", "wrong_purpose", "revoked",
                "suspended", "lost", "cancelled", "already_used", "replayed", "stale_status",
                "rate_limited")
@@ -51,6 +54,7 @@ class Facts:
     insurance_until: int | None = None
     worker_known: bool = False        # the worker is in this verifier's registry
     open_complaints: int = 0          # unresolved, within COMPLAINT_DAYS
+    banned: bool = False              # a bureau ban of the worker's person is in force
     now: int = 0
 
 
@@ -66,6 +70,8 @@ class Decision:
 
 def decide(f: Facts) -> Decision:
     """The Decision for a set of Facts."""
+    if f.banned:
+        return Decision(RED, ["banned"])
     red: list[str] = []
     if not f.valid:
         red.append(f.reason if f.reason in RED_REASONS else "malformed")

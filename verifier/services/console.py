@@ -112,6 +112,7 @@ def worker_page(session: Session, agency_id: str, worker_id: int, now: int) -> d
     return {"worker": w, "profile": session.get(WorkerProfile, w.id),
             "certificates": certificates(session.get(WorkerProfile, w.id)),
             "badges": badges, "serials": {b.id: b.serial for b in badges},
+            "elsewhere": registry.live_elsewhere(session, w.person_id, agency_id),
             "lifecycle": lifecycle(session, agency_id, [b.id for b in badges]),
             "history": attendance.history(session, agency_id, w.id)["periods"],
             "reviews": reviews.for_worker(session, agency_id, w.worker_ref),

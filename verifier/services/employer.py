@@ -24,7 +24,7 @@ from host.wire.tap import (SCOPE_ATTENDANCE, SCOPE_CERTIFICATES, SCOPE_CREDIT, S
 
 from ..models import Agency, Attendance, Badge, Worker
 from ..models import TapView, WorkerProfile
-from . import colour, ledger, reviews, verification
+from . import colour, ledger, persons, reviews, verification
 from .periods import period_of
 from .trust import Snapshot
 
@@ -62,6 +62,10 @@ class Page:
     reviewable: bool = False
     reviewed: bool = False
     reasons: list[str] = field(default_factory=list)
+
+
+NOT_GENUINE = ("malformed", "oversized", "wrong_alg", "bad_signature", "unknown_key",
+               "untrusted_issuer", "wrong_purpose")
 
 
 def viewer_hash(secret: str | None) -> str:
@@ -137,6 +141,9 @@ def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now
         profile = session.get(WorkerProfile, worker.id)
         facts.worker_known = True
         facts.worker_state = worker.state
+        # only a genuine badge's page may say its holder is banned (not a forger's)
+        facts.banned = verdict.reason not in NOT_GENUINE and worker.person_id is not None \
+            and persons.active_ban(session, worker.person_id, now) is not None
         facts.health_until = profile.health_check_until if profile else None
         facts.insurance_until = profile.insurance_until if profile else None
     facts.open_complaints = reviews.open_complaints(session, agency_id, worker_ref, now)

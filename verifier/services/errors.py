@@ -6,10 +6,12 @@ class ServiceError(Exception):
     reason: str = "error"
     http_status: int = 400
 
-    def __init__(self, message: str | None = None, reason: str | None = None) -> None:
+    def __init__(self, message: str | None = None, reason: str | None = None,
+                 **extra: object) -> None:
         if reason:
             self.reason = reason
         self.message: str = message or self.reason
+        self.extra = extra                # more fields of the JSON refusal
         super().__init__(self.message)
 
 
@@ -40,3 +42,8 @@ class InvalidTransition(ServiceError):
 
 class NoStatusKey(ServiceError):
     reason, http_status = "no_status_key", 409
+
+
+class Unavailable(ServiceError):
+    """A part of the service that the operator has not configured."""
+    reason, http_status = "unavailable", 503

@@ -3,18 +3,22 @@ the audit log in the same transaction. Callers check that the principal may act 
 agency (`authorize`)."""
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from host import wire
+from host import idnumber, wire
 
 from ..models import Agency, ApiKey, Badge, Terminal, Worker
-from . import audit, reservations
-from .auth import hash_secret, new_secret
+from . import audit, persons, reservations
+from .auth import ROLES, hash_secret, new_secret
+from .identity import Hasher, Sealer
 from .errors import (BadRequest, Conflict, Forbidden, InvalidTransition, NotFound,
                      ServiceError)
 
@@ -53,14 +57,18 @@ def get_agency(session: Session, agency_id: str) -> Agency:
 
 
 def create_api_key(session: Session, agency_id: str | None, label: str, now: int,
-                   actor: str) -> str:
-    """A new API key (shown once). agency_id None: an operator key."""
+                   actor: str, role: str | None = None) -> str:
+    """A new API key (shown once). agency_id None: an operator key, or with role "bureau"
+    the bureau's."""
+    if role not in ROLES or (role is not None and agency_id is not None):
+        raise BadRequest("a bureau key belongs to no agency", reason="bad_role")
     if agency_id is not None:
         get_agency(session, agency_id)
     secret = new_secret("xk_")
     session.add(ApiKey(agency_id=agency_id, key_hash=hash_secret(secret), label=label,
-                       created_at=now))
-    audit.append(session, actor, "api_key.create", label, now, agency_id=agency_id)
+                       created_at=now, role=role))
+    audit.append(session, actor, "api_key.create", label, now, agency_id=agency_id,
+                 role=role)
     session.flush()
     log.info("API key created for %s (by %s)", agency_id or "the operator", actor)
     return secret
@@ -81,8 +89,11 @@ def create_terminal(session: Session, agency_id: str, terminal_id: str, label: s
 
 
 def worker_json(w: Worker, badges: Iterable[Badge] = ()) -> dict[str, Any]:
+    """A worker as the agency's API shows it: whether an ID number is on file, never the
+    number (it is kept sealed: services/identity)."""
     return {"id": w.id, "agency": w.agency_id, "worker_ref": w.worker_ref, "name": w.name,
-            "id_number": w.id_number, "phone": w.phone, "state": w.state,
+            "id_number_on_file": w.id_number_enc is not None,
+            "person_linked": w.person_id is not None, "phone": w.phone, "state": w.state,
             "created_at": w.created_at, "badges": [badge_json(b) for b in badges]}
 
 
@@ -92,22 +103,121 @@ def badge_json(b: Badge) -> dict[str, Any]:
 
 
 def create_worker(session: Session, agency_id: str, worker_ref: object, now: int, actor: str,
-                  name: str | None = None, id_number: str | None = None,
-                  phone: str | None = None) -> Worker:
+                  name: str | None = None, phone: str | None = None,
+                  id_number_enc: bytes | None = None, person_id: int | None = None) -> Worker:
+    """A worker; an ID number only sealed, with its person file (`enrol` does both)."""
     get_agency(session, agency_id)
     if not isinstance(worker_ref, str) or not 1 <= len(worker_ref) <= 64:
         raise BadRequest("worker_ref must be 1..64 characters")
     if session.scalar(select(Worker).where(Worker.agency_id == agency_id,
                                            Worker.worker_ref == worker_ref)) is not None:
         raise Conflict(f"worker {worker_ref} exists")
-    w = Worker(agency_id=agency_id, worker_ref=worker_ref, name=name, id_number=id_number,
-               phone=phone, state="active", created_at=now)
+    w = Worker(agency_id=agency_id, worker_ref=worker_ref, name=name, phone=phone,
+               id_number_enc=id_number_enc, person_id=person_id, state="active",
+               created_at=now)
     session.add(w)
     session.flush()
     audit.append(session, actor, "worker.create", w.id, now, agency_id=agency_id,
                  worker_ref=worker_ref)
     log.info("worker %d created in agency %s (by %s)", w.id, agency_id, actor)
     return w
+
+
+@dataclass
+class Enrolment:
+    """A worker enrolled with an ID number: its person file (new or found) and the person's
+    live badges at other agencies (allowed, and recorded for the bureau)."""
+    worker: Worker
+    person_new: bool
+    elsewhere: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"worker": worker_json(self.worker), "person_new": self.person_new,
+                "elsewhere": self.elsewhere}
+
+
+def live_elsewhere(session: Session, person_id: int | None,
+                   agency_id: str) -> list[dict[str, Any]]:
+    """The person's live badges at agencies other than agency_id (agency, serial, state)."""
+    if person_id is None:
+        return []
+    rows = session.execute(select(Badge, Worker.agency_id)
+                           .join(Worker, Badge.worker_id == Worker.id)
+                           .where(Worker.person_id == person_id,
+                                  Worker.agency_id != agency_id, Badge.state.in_(LIVE))
+                           .order_by(Badge.id)).all()
+    return [{"agency": a, "serial": b.serial, "state": b.state} for b, a in rows]
+
+
+def local_date(now: int, tz: str) -> datetime.date:
+    return datetime.datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+
+
+def enrol(session: Session, sealer: Sealer, hasher: Hasher, agency_id: str,
+          worker_ref: object, id_number: object, now: int, actor: str, tz: str,
+          name: str | None = None, phone: str | None = None) -> Enrolment:
+    """Take a worker's ID number at issuance: check it (GB 11643), find or make the person's
+    file in the registry by its keyed hash, refuse a banned person, keep the number sealed in
+    the agency's worker row. The worker is found by reference or created."""
+    get_agency(session, agency_id)
+    if not isinstance(worker_ref, str) or not 1 <= len(worker_ref) <= 64:
+        raise BadRequest("worker_ref must be 1..64 characters", reason="malformed")
+    try:
+        number = idnumber.check(id_number, local_date(now, tz))
+    except idnumber.IdNumberInvalid as err:
+        raise BadRequest(str(err), reason=err.reason, part=err.part) from None
+    person, new = persons.person_for(session, hasher, number, now, actor)
+    persons.refuse_if_banned(session, person.id, now, tz)
+    sealed = sealer.seal(number, agency_id, worker_ref)
+    w = session.scalar(select(Worker).where(Worker.agency_id == agency_id,
+                                            Worker.worker_ref == worker_ref))
+    if w is None:
+        w = create_worker(session, agency_id, worker_ref, now, actor, name=name, phone=phone,
+                          id_number_enc=sealed, person_id=person.id)
+    else:
+        if w.state == "cancelled":
+            raise InvalidTransition(f"worker {worker_ref} is cancelled (注销) / 该服务员已注销",
+                                    reason="worker_cancelled")
+        if w.person_id is not None and w.person_id != person.id:
+            raise Conflict(f"worker {worker_ref} was enrolled with another ID number / "
+                           "该服务员登记的身份证号码不同", reason="another_person")
+        w.person_id, w.id_number_enc = person.id, sealed
+        w.name = name if name is not None else w.name
+        w.phone = phone if phone is not None else w.phone
+    audit.append(session, actor, "worker.enrol", w.id, now, agency_id=agency_id,
+                 person=person.id, person_new=new)
+    elsewhere = live_elsewhere(session, person.id, agency_id)
+    if elsewhere:
+        audit.append(session, actor, "person.multi_agency", person.id, now,
+                     agency_id=agency_id, elsewhere=sorted({e["agency"] for e in elsewhere}))
+        log.info("person %d (worker %d of %s) holds live badges at %s", person.id, w.id,
+                 agency_id, sorted({e["agency"] for e in elsewhere}))
+    session.flush()
+    return Enrolment(w, new, elsewhere)
+
+
+def seal_clear_numbers(session: Session, sealer: Sealer, hasher: Hasher, now: int,
+                       actor: str, tz: str) -> tuple[int, int]:
+    """Seal the ID numbers that rows from before the registry kept in clear (`workers.
+    id_number`), linking each valid one to its person file, and erase the clear text.
+    (linked, sealed without a file: not a valid GB 11643 number)."""
+    linked = unlinked = 0
+    for w in session.scalars(select(Worker).where(Worker.id_number.is_not(None))):
+        text = w.id_number or ""
+        try:
+            number = idnumber.check(text, local_date(now, tz))
+            person, _ = persons.person_for(session, hasher, number, now, actor)
+            w.person_id = person.id
+            linked += 1
+        except idnumber.IdNumberInvalid:
+            number = text
+            unlinked += 1
+        w.id_number_enc = sealer.seal(number, w.agency_id, w.worker_ref)
+        w.id_number = None
+        audit.append(session, actor, "worker.seal", w.id, now, agency_id=w.agency_id,
+                     linked=w.person_id is not None)
+    session.flush()
+    return linked, unlinked
 
 
 def get_worker(session: Session, agency_id: str, worker_id: int) -> Worker:
@@ -134,12 +244,13 @@ def cancel_worker(session: Session, agency_id: str, worker_id: int, now: int, ac
     w = get_worker(session, agency_id, worker_id)
     if w.state == "cancelled":
         raise InvalidTransition("worker already cancelled")
-    w.name = w.id_number = w.phone = None
+    w.name = w.id_number = w.id_number_enc = w.phone = None   # the person file and its
+    # bans stay: they carry no personal data and the ban is a legal obligation
     w.state, w.cancelled_at = "cancelled", now
     revoked = []
     for b in badges_of(session, w.id):
         if b.state != "revoked":
-            _set_state(session, b, "revoked", now, actor, f"worker cancelled: {reason}")
+            set_state(session, b, "revoked", now, actor, f"worker cancelled: {reason}")
             revoked.append(b.id)
     audit.append(session, actor, "worker.cancel", w.id, now, agency_id=agency_id,
                  reason=reason)
@@ -195,7 +306,8 @@ def register_badge(session: Session, agency_id: str, now: int, actor: str,
                    worker_id: object = None, credential: bytes | None = None,
                    kid: object = None, serial: object = None, status_idx: object = None,
                    worker_ref: object = None, trust: wire.TrustList | None = None,
-                   status_uri: str | None = None, verify: bool = False) -> Badge:
+                   status_uri: str | None = None, verify: bool = False,
+                   tz: str = "Asia/Shanghai") -> Badge:
     """Register a badge from its credential or from explicit kid/serial, for a worker given by
     id or by reference (found or created). The status index is the credential's, the one
     given, or the next new one; a reservation of it (reservations.reserve) is consumed and
@@ -234,6 +346,8 @@ def register_badge(session: Session, agency_id: str, now: int, actor: str,
         raise Conflict("a badge with this key is registered / 该密钥的徽章已登记",
                        reason="kid_registered")
     w = _worker_for(session, agency_id, worker_id, worker_ref, now, actor)
+    if w is not None:
+        persons.refuse_if_banned(session, w.person_id, now, tz)
     if credential is not None and w is not None and w.worker_ref != cred.sub:
         raise CredentialRefused(f"the credential is for worker {cred.sub!r}, not "
                                 f"{w.worker_ref!r}", reason="worker_mismatch")
@@ -263,7 +377,7 @@ def get_badge(session: Session, agency_id: str, badge_id: int) -> Badge:
     return b
 
 
-def _set_state(session: Session, b: Badge, state: str, now: int, actor: str,
+def set_state(session: Session, b: Badge, state: str, now: int, actor: str,
                reason: str) -> None:
     old = b.state
     b.state, b.reason, b.updated_at = state, reason, now
@@ -282,7 +396,7 @@ def transition(session: Session, agency_id: str, badge_id: int, action: str, now
     allowed, target = TRANSITIONS[action]
     if b.state not in allowed:
         raise InvalidTransition(f"cannot {action} a {b.state} badge")
-    _set_state(session, b, target, now, actor, reason)
+    set_state(session, b, target, now, actor, reason)
     session.flush()
     return b
 
@@ -317,6 +431,6 @@ def reissue(session: Session, agency_id: str, badge_id: int, now: int, actor: st
     new = register_badge(session, agency_id, now, actor, worker_id=worker_id,
                          credential=credential, kid=kid, serial=serial, status_idx=status_idx,
                          worker_ref=worker_ref, **checks)
-    _set_state(session, old, "revoked", now, actor, f"reissued as badge {new.id}: {reason}")
+    set_state(session, old, "revoked", now, actor, f"reissued as badge {new.id}: {reason}")
     session.flush()
     return old, new

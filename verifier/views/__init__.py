@@ -24,8 +24,9 @@ def wire_status(reason):
 
 
 def init_app(app):
-    from . import admission, api, compact, ops, registry
+    from . import admission, api, bureau, compact, ops, registry
     app.register_blueprint(admission.bp)
+    app.register_blueprint(bureau.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(compact.bp)
     app.register_blueprint(registry.bp)
@@ -38,7 +39,7 @@ def init_app(app):
 
     @app.errorhandler(ServiceError)
     def _service_error(err):
-        return jsonify(reason=err.reason, message=err.message), err.http_status
+        return jsonify(reason=err.reason, message=err.message, **err.extra), err.http_status
 
     @app.errorhandler(wire.WireError)
     def _wire_error(err):

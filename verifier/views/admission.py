@@ -1,17 +1,18 @@
 """Agency admission over HTTP (docs/verifier.md "Admission"): an agency applies (no account
-yet; its application token, shown once, amends it), the bureau reviews (an operator API key
-until the bureau role exists: the review routes are `bureau_only`)."""
+yet; its application token, shown once, amends it), the bureau reviews (a bureau API key, or
+the operator's: the review routes are `bureau_only(operator_too=True)`)."""
 from flask import Blueprint, Response, g, jsonify, request
 
 from ..services import admission
 from ..services.errors import BadRequest
-from .common import api_key_required, bearer, ext, json_body, operator_only, rate_limited
+from .common import api_key_required, bearer, bureau_only as _bureau_only, ext, json_body, \
+    rate_limited
 
 bp = Blueprint("admission", __name__, url_prefix="/api/v1/admission")
 
 
 def bureau_only():
-    operator_only()
+    _bureau_only(operator_too=True)
 
 
 @bp.post("/applications")

@@ -62,7 +62,7 @@ def rate_limited_post(view):
 
 
 def api_key_required(view):
-    """Sets g.agency (None for an operator key) and g.actor."""
+    """Sets g.agency (None for an operator key, auth.BUREAU for the bureau's) and g.actor."""
     @functools.wraps(view)
     def wrapper(*a, **kw):
         with ext().db.session() as s:
@@ -70,7 +70,7 @@ def api_key_required(view):
         if not ok:
             return jsonify(reason="unauthorized", message="API key required / 需要 API 密钥"), 401
         g.agency = agency
-        g.actor = f"api:{agency or 'operator'}"
+        g.actor = "api:bureau" if agency == auth.BUREAU else f"api:{agency or 'operator'}"
         return view(*a, **kw)
     return wrapper
 
@@ -78,6 +78,13 @@ def api_key_required(view):
 def operator_only():
     if g.agency is not None:
         raise Forbidden("operator key required / 需要运营方密钥")
+
+
+def bureau_only(operator_too=False):
+    """The bureau's key (and, with operator_too, the operator's)."""
+    if g.agency == auth.BUREAU or (operator_too and g.agency is None):
+        return
+    raise Forbidden("a bureau key is required / 需要商务局密钥", reason="bureau_only")
 
 
 def json_body():

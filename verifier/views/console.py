@@ -11,7 +11,7 @@ from flask import (Blueprint, abort, current_app, g, make_response, redirect,
 
 from ..i18n.messages import N_
 from ..models import Worker
-from ..services import colour, console, registry, reviews, staff, status as status_service
+from ..services import colour, console, registry, reviews, staff
 from ..services.errors import ServiceError
 from . import html
 from .common import ext, rate_limited_post, refused
@@ -21,7 +21,7 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 SESSION_COOKIE = "xs"
 LOGIN_COOKIE = "xl"
 BADGE_ACTIONS = ("suspend", "reinstate", "lose", "revoke")
-DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "profile", "resolve"}
+DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "profile", "resolve", "identity"}
 
 
 def _secure():
@@ -178,15 +178,27 @@ def profile(worker_id):
     return redirect(url_for("console.worker", worker_id=worker_id, done="profile"), 303)
 
 
+@bp.post("/workers/<int:worker_id>/identity")
+@login_required
+def identity(worker_id):
+    """Record the worker's resident ID number: checked (the part that is wrong is named),
+    kept sealed, the person's file in the bureau's registry found or made; a banned person
+    is refused with the ban's end date."""
+    x = ext()
+    try:
+        with x.db.session() as s:
+            w = registry.get_worker(s, g.agency_id, worker_id)
+            registry.enrol(s, x.sealer, x.hasher, g.agency_id, w.worker_ref,
+                           request.form.get("id_number", ""), x.now(), g.actor,
+                           x.config["TIMEZONE"])
+    except ServiceError as err:
+        return _error(err)
+    return redirect(url_for("console.worker", worker_id=worker_id, done="identity"), 303)
+
+
 def _republish(s, agency_id):
     """Sign the agency's next status list when this verifier holds its key."""
-    x = ext()
-    key = x.signing_key(agency_id)
-    if key is None or x.store.snapshot.trust is None:
-        return False
-    status_service.publish(s, x.store, agency_id, key, x.config["STATUS_BASE_URL"], x.now(),
-                           x.config["STATUS_TTL_S"], x.config["STATUS_VALIDITY_S"])
-    return True
+    return ext().republish(s, agency_id)
 
 
 def _after_change():

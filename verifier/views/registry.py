@@ -18,13 +18,7 @@ bp = Blueprint("registry", __name__, url_prefix="/api/v1")
 
 def _republish(s, agency_id):
     """Sign the agency's next status list when we hold its key; 'no_key' otherwise."""
-    x = ext()
-    key = x.signing_key(agency_id)
-    if key is None or x.store.snapshot.trust is None:
-        return "no_key"
-    status_service.publish(s, x.store, agency_id, key, x.config["STATUS_BASE_URL"], x.now(),
-                           x.config["STATUS_TTL_S"], x.config["STATUS_VALIDITY_S"])
-    return "published"
+    return "published" if ext().republish(s, agency_id) else "no_key"
 
 
 def _after_list_change():
@@ -90,13 +84,38 @@ def list_workers(agency_id):
 @bp.post("/agencies/<agency_id>/workers")
 @api_key_required
 def create_worker(agency_id):
+    """A worker; with `id_number`, enrolled in the person registry (as /workers/enrol)."""
     registry.authorize(g.agency, agency_id)
     d = json_body()
+    if d.get("id_number") is not None:
+        return _enrol(agency_id, d, created=True)
     x = ext()
     with x.db.session() as s:
         w = registry.create_worker(s, agency_id, d.get("worker_ref"), x.now(), g.actor,
-                                   d.get("name"), d.get("id_number"), d.get("phone"))
+                                   d.get("name"), d.get("phone"))
         return jsonify(registry.worker_json(w)), 201
+
+
+def _enrol(agency_id, d, created=False):
+    x = ext()
+    with x.db.session() as s:
+        e = registry.enrol(s, x.sealer, x.hasher, agency_id, d.get("worker_ref"),
+                           d.get("id_number"), x.now(), g.actor, x.config["TIMEZONE"],
+                           d.get("name"), d.get("phone"))
+        body = e.to_json()
+    if created:
+        return jsonify(dict(body["worker"], person_new=body["person_new"],
+                            elsewhere=body["elsewhere"])), 201
+    return jsonify(body), 200
+
+
+@bp.post("/agencies/<agency_id>/workers/enrol")
+@api_key_required
+def enrol_worker(agency_id):
+    """Take the worker's ID number at issuance: checked, sealed, the person's file found or
+    made; 403 person_banned (with the ban's end date) for a banned person."""
+    registry.authorize(g.agency, agency_id)
+    return _enrol(agency_id, json_body())
 
 
 @bp.get("/agencies/<agency_id>/workers/<int:worker_id>")
@@ -133,7 +152,7 @@ def worker_history(agency_id, worker_id):
 def _checks(s, agency_id):
     """What a credential offered for registration is checked against."""
     x = ext()
-    return {"trust": x.snapshot(s).trust, "verify": True,
+    return {"trust": x.snapshot(s).trust, "verify": True, "tz": x.config["TIMEZONE"],
             "status_uri": status_service.status_uri(x.config["STATUS_BASE_URL"], agency_id)}
 
 

@@ -1,0 +1,82 @@
+"""`provision issue --id-number` over a real pty against the real verifier: the number checked
+before anything is sent, the person's file linked across agencies (the other agency's live
+badge shown), a bureau ban refusing issuance with its own exit code and the ban's end date
+(never its reason) without touching the badge, and issuance working again after the end."""
+import datetime
+import time
+from zoneinfo import ZoneInfo
+
+from provisioning.cli import main
+from provisioning.errors import IdNumberRejected, PersonBanned
+from tests.host.test_idnumber import GOOD, wrong_check_digit
+
+from .conftest import AGENCY
+
+OTHER = "A330199"
+
+
+def test_issue_with_an_id_number_links_the_file_and_a_ban_refuses_until_its_end(
+        badge_factory, desk, passphrase, capsys):
+    prof, akey, trust_bytes, authority, v, d = desk
+    op = v.operator
+    v.call("POST", "/api/v1/agencies", {"id": OTHER, "name": "另一家政公司"}, op, 201)
+    other_key = v.call("POST", f"/api/v1/agencies/{OTHER}/api-keys", {"label": "b"}, op,
+                       201)["api_key"]
+    v.call("POST", f"/api/v1/agencies/{OTHER}/workers/enrol",
+           {"worker_ref": "W-B1", "id_number": GOOD}, other_key, 200)
+    v.call("POST", f"/api/v1/agencies/{OTHER}/badges",
+           {"kid": "ab" * 8, "serial": "A4CF12FFFF01", "worker_ref": "W-B1"}, other_key, 201)
+    badge = badge_factory(1)
+    v.requests.clear()
+
+    def issue(b, *extra):
+        rc = main(["--port", b.port, "--profile", str(prof), "issue", "--worker", "W-0000042",
+                   *extra])
+        return rc, capsys.readouterr()
+
+    # a wrong check digit: refused here, nothing sent, the badge not touched
+    rc, out = issue(badge, "--id-number", wrong_check_digit(GOOD))
+    assert rc == IdNumberRejected.exit_code == 28, out.err
+    assert "校验位" in out.err and "check digit" in out.err
+    assert v.requests == [] and badge.read_blob("key") is None
+
+    # issued, linked to the file the other agency made; its live badge is shown
+    rc, out = issue(badge, "--id-number", GOOD)
+    assert rc == 0, out.err
+    assert "other agencies" in out.out and OTHER in out.out and "A4CF12FFFF01" in out.out
+    assert GOOD not in out.out + out.err
+    bureau = v.bureau_key()
+    (person,) = v.call("GET", f"/api/v1/bureau/persons?agency={AGENCY}&serial=A4CF12000001",
+                       key=bureau, expect=200)["persons"]
+    assert person["agencies"] == [AGENCY, OTHER]
+
+    # banned for a few seconds from now
+    now = int(time.time())
+    r = v.call("POST", "/api/v1/bureau/bans", {
+        "person_hash": person["person_hash"], "category": "theft",
+        "legal_basis": "case 2026-17", "decided_by": "bureau", "appeal_route": "in writing",
+        "starts_at": now - 60, "ends_at": now + 30}, bureau, 201)
+    assert r["badges_revoked"] == 2
+    day = datetime.datetime.fromtimestamp(now + 30, ZoneInfo("Asia/Shanghai")).date()
+    second = badge_factory(2)
+    v.requests.clear()
+    rc, out = issue(second, "--id-number", GOOD)
+    assert rc == PersonBanned.exit_code == 29, out.err
+    assert day.isoformat() in out.err and "商务局" in out.err and "bureau" in out.err
+    assert "theft" not in out.err and "2026-17" not in out.err
+    assert v.requests == [("POST", f"/api/v1/agencies/{AGENCY}/workers/enrol")]
+    assert second.read_blob("key") is None                     # the badge was not touched
+
+    # after its end: issued again; the badges revoked by the ban stay revoked
+    v.app.config["FIXED_NOW"] = now + 31
+    rc, out = issue(second, "--id-number", GOOD)
+    assert rc == 0, out.err
+    second.stop()
+    assert second.read_blob("key") is not None           # (the earlier look was a real one)
+    states = sorted((b["serial"], b["state"]) for b in v.badges())
+    assert states == [("A4CF12000001", "revoked"), ("A4CF12000002", "active")]
+    other = v.call("GET", f"/api/v1/agencies/{OTHER}/workers", key=other_key, expect=200)
+    (w,) = other["workers"]
+    badges = v.call("GET", f"/api/v1/agencies/{OTHER}/workers/{w['id']}", key=other_key,
+                    expect=200)["badges"]
+    assert [b["state"] for b in badges] == ["revoked"]

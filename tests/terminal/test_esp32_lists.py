@@ -1,0 +1,90 @@
+"""The ESP32 terminal's list update (firmware/terminal/lists.py) under MicroPython against the
+real verifier app: one person enrolled at two agencies, a bureau ban revokes both badges
+through the agencies' status lists, and each agency's terminal beeps red offline after its
+next update; a tampered manifest, a tampered chunk and a replayed older manifest are refused
+and the terminal keeps its last good list."""
+from sqlalchemy import select
+
+from tests.host.test_idnumber import GOOD
+from tests.terminal.test_esp32_terminal import beeps, tap
+from verifier.models import Person
+from verifier.services import registry
+
+A0, A1 = "A330100", "A330101"         # badges 0 and 2 / badge 1
+
+
+class Tamper:
+    """Wraps the verifier app: `swap[path] = bytes` answers that path with those bytes."""
+
+    def __init__(self, app):
+        self.inner, self.swap = app.wsgi_app, {}
+        app.wsgi_app = self
+
+    def __call__(self, environ, start_response):
+        body = self.swap.get(environ["PATH_INFO"])
+        if body is None:
+            return self.inner(environ, start_response)
+        start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def flip(data, at):
+    b = bytearray(data)
+    b[at] ^= 0x01
+    return bytes(b)
+
+
+def lists(t):
+    r = t.command("lists")
+    assert r[0] == "lists", r
+    return dict(w.split("=", 1) for w in r[1:])
+
+
+def test_a_ban_reaches_both_agencies_terminals_at_their_list_update(
+        fleet, verifier, make_terminal, world):
+    env = verifier.env
+    tamper = Tamper(env.app)
+    verifier.start()
+    t0 = make_terminal(0, verifier, name="t0", port=fleet.badges[0].port)
+    t1 = make_terminal(1, verifier, name="t1", port=fleet.badges[1].port)
+    assert lists(t0) == {A0: "same", A1: "same"}            # seq 1 on both sides
+    assert tap(t0)[0] == "ok" and tap(t1)[0] == "ok"
+    old = {a: env.client.get(f"/sl/{a}/compact/manifest").data for a in (A0, A1)}
+
+    for agency, ref in ((A0, "W-0000000"), (A1, "W-0000001")):
+        r = env.client.post(f"/api/v1/agencies/{agency}/workers/enrol", headers=env.auth(agency),
+                            json={"worker_ref": ref, "id_number": GOOD})
+        assert r.status_code == 200, r.json
+    x = env.x
+    with x.db.session() as s:
+        key = registry.create_api_key(s, None, "bureau", x.now(), "test", role="bureau")
+        digest = s.scalar(select(Person.person_hash))
+    r = env.client.post("/api/v1/bureau/bans", headers={"Authorization": f"Bearer {key}"},
+                        json={"person_hash": digest, "category": "abuse",
+                              "legal_basis": "case 17", "decided_by": "bureau",
+                              "appeal_route": "appeal in writing"})
+    assert r.status_code == 201 and r.json["badges_revoked"] == 2, r.json
+    assert tap(t0)[0] == "ok"                      # offline: the cached list is still seq 1
+
+    new = env.client.get(f"/sl/{A0}/compact/manifest").data
+    path = f"/sl/{A0}/compact/manifest"
+    tamper.swap[path] = flip(new, len(new) - 5)                  # in the signature
+    assert lists(t0)[A0] == "bad_signature"
+    tamper.swap[path] = old[A0]                                  # an older list, replayed
+    assert lists(t0)[A0] == "same"
+    chunk = env.client.get(f"/sl/{A0}/compact/chunk/0").data
+    del tamper.swap[path]
+    tamper.swap[f"/sl/{A0}/compact/chunk/0"] = flip(chunk, len(chunk) - 1)
+    assert lists(t0)[A0] == "bad_chunk"
+    assert tap(t0)[0] == "ok"                        # every refusal kept the last good list
+    tamper.swap.clear()
+
+    for t, agency in ((t0, A0), (t1, A1)):
+        assert lists(t)[agency] == "updated:2"
+        assert tap(t)[0] == "revoked", t.log[-8:]
+        assert beeps(t)[-1] == ["red", "revoked"]
+    tamper.swap[path] = old[A0]                      # replayed after the update
+    assert lists(t0)[A0] == "not_newer"
+    assert tap(t0)[0] == "revoked"
+    assert t0.command("reboot") and tap(t0)[0] == "revoked"     # the update is on flash

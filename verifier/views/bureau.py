@@ -1,0 +1,139 @@
+"""The bureau's API (`/api/v1/bureau/…`, a bureau API key only: an agency's key or the
+operator's gets 403): the ban list and the person registry. A ban in force revokes the
+person's badges at every agency and republishes those agencies' status lists in the same
+transaction (docs/protocol.md "The person registry and the ban list")."""
+import csv
+import io
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from ..services import bans, persons
+from ..services.errors import NotFound
+from .common import api_key_required, bureau_only, ext, json_body
+
+bp = Blueprint("bureau", __name__, url_prefix="/api/v1/bureau")
+
+
+def _apply(s, change):
+    """Republish the status list of every agency whose badges the change revoked."""
+    x = ext()
+    return {a: ("published" if x.republish(s, a) else "no_key")
+            for a in sorted(change.agencies)}
+
+
+def _refresh():
+    x = ext()
+    with x.db.session() as s:
+        x.store.refresh(s, x.now(), force=True)
+
+
+def _reply(change, status, now):
+    x = ext()
+    with x.db.session() as s:
+        ban = bans.get(s, change.ban.id, now)
+    return jsonify(ban=ban, badges_revoked=len(change.revoked),
+                   status_lists=change.published), status
+
+
+@bp.post("/bans")
+@api_key_required
+def create_ban():
+    bureau_only()
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        change = bans.create(s, d, x.now(), g.actor, x.config["TIMEZONE"])
+        change.published = _apply(s, change)
+    _refresh()
+    return _reply(change, 201, x.now())
+
+
+@bp.post("/bans/<int:ban_id>/lift")
+@api_key_required
+def lift_ban(ban_id):
+    bureau_only()
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        change = bans.lift(s, ban_id, d, x.now(), g.actor)
+        change.published = _apply(s, change)
+    _refresh()
+    return _reply(change, 200, x.now())
+
+
+@bp.post("/sweep")
+@api_key_required
+def sweep():
+    """Record the bans that started or ended since the last sweep (as `flask ban-sweep`)."""
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        change = bans.sweep(s, x.now(), g.actor)
+        published = _apply(s, change)
+    _refresh()
+    return jsonify(badges_revoked=len(change.revoked), status_lists=published)
+
+
+EXPORT_FIELDS = ("id", "person_hash", "hash_key", "category", "legal_basis", "starts_at",
+                 "ends_at", "decided_by", "appeal_route", "state", "lifted_at",
+                 "lifted_reason")
+
+
+@bp.get("/bans")
+@api_key_required
+def list_bans():
+    """The ban list; `?format=csv` is the export for the national platform: person hashes,
+    never an ID number."""
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        rows = bans.listing(s, x.now())
+    if request.args.get("format") != "csv":
+        return jsonify(bans=rows)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, EXPORT_FIELDS, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=bans.csv"})
+
+
+@bp.get("/bans/<int:ban_id>")
+@api_key_required
+def get_ban(ban_id):
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        return jsonify(ban=bans.get(s, ban_id, x.now()))
+
+
+@bp.get("/persons/<person_hash>")
+@api_key_required
+def person_file(person_hash):
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        p = persons.by_hash(s, person_hash)
+        if p is None:
+            raise NotFound("no person with this hash in the registry / 登记中没有此人",
+                           reason="unknown_person")
+        return jsonify(person=persons.file_json(s, p, x.now()))
+
+
+@bp.get("/persons")
+@api_key_required
+def find_persons():
+    """`?agency=A&serial=S`: the person holding that badge; `?multi_agency=1`: persons with
+    live badges at two or more agencies."""
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        if request.args.get("multi_agency"):
+            found = persons.multi_agency(s)
+        else:
+            p = persons.for_badge(s, request.args.get("agency"), request.args.get("serial"))
+            if p is None:
+                raise NotFound("no enrolled person holds this badge / 该徽章无登记人员",
+                               reason="unknown_person")
+            found = [p]
+        return jsonify(persons=[persons.file_json(s, p, x.now()) for p in found])

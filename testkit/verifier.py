@@ -63,6 +63,28 @@ class Env:
         return {"token": b64(token), "credential": b64(b.credential),
                 "receipt": {"terminal_id": terminal_id, "seen_at": t, "nonce": nonce.hex()}}
 
+    def enrol_and_ban(self, workers, id_number):
+        """Enrol each (agency, worker_ref) with the same ID number (one person), then ban
+        that person with a bureau key; the ban's answer (JSON)."""
+        from sqlalchemy import select
+
+        from verifier.models import Person
+        for agency, ref in workers:
+            r = self.client.post(f"/api/v1/agencies/{agency}/workers/enrol",
+                                 headers=self.auth(agency),
+                                 json={"worker_ref": ref, "id_number": id_number})
+            assert r.status_code == 200, r.json
+        x = self.x
+        with x.db.session() as s:
+            key = registry.create_api_key(s, None, "bureau", x.now(), "test", role="bureau")
+            digest = s.scalar(select(Person.person_hash))
+        r = self.client.post("/api/v1/bureau/bans", headers={"Authorization": f"Bearer {key}"},
+                             json={"person_hash": digest, "category": "theft",
+                                   "legal_basis": "case 17", "decided_by": "bureau",
+                                   "appeal_route": "appeal in writing"})
+        assert r.status_code == 201, r.json
+        return r.json
+
     def post_checkins(self, agency_id, items, client=None):
         return (client or self.client).post("/api/v1/checkins", json={"items": items},
                                             headers=self.terminal_auth(agency_id))

@@ -205,8 +205,6 @@ def test_a_bureau_ban_is_red_at_both_agencies_desks_after_their_list_update(env,
     """One person enrolled at A330100 (badge 0) and A330101 (badge 1), banned by the bureau:
     each agency's desk terminal takes its list's delta and shows the badge red offline."""
     from tests.host.test_idnumber import GOOD
-    from verifier.models import Person
-    from verifier.services import registry
 
     other = "A330101"
 
@@ -221,19 +219,8 @@ def test_a_bureau_ban_is_red_at_both_agencies_desks_after_their_list_update(env,
     desks = {AGENCY: tmp_path / "desk-a", other: tmp_path / "desk-b"}
     for agency, data in desks.items():
         assert main(args_of(agency, data, "--sync-only", "--sync-wait-s", "20")) == 0
-    for agency, ref in ((AGENCY, "W-0000000"), (other, "W-0000001")):
-        r = env.client.post(f"/api/v1/agencies/{agency}/workers/enrol", headers=env.auth(agency),
-                            json={"worker_ref": ref, "id_number": GOOD})
-        assert r.status_code == 200, r.json
-    x = env.x
-    with x.db.session() as s:
-        key = registry.create_api_key(s, None, "bureau", x.now(), "test", role="bureau")
-        digest = s.scalar(select(Person.person_hash))
-    r = env.client.post("/api/v1/bureau/bans", headers={"Authorization": f"Bearer {key}"},
-                        json={"person_hash": digest, "category": "theft",
-                              "legal_basis": "case 17", "decided_by": "bureau",
-                              "appeal_route": "appeal in writing"})
-    assert r.status_code == 201 and r.json["badges_revoked"] == 2, r.json
+    ban = env.enrol_and_ban(((AGENCY, "W-0000000"), (other, "W-0000001")), GOOD)
+    assert ban["badges_revoked"] == 2, ban
     for agency, data in desks.items():
         assert main(args_of(agency, data, "--sync-only", "--sync-wait-s", "20")) == 0
     env.server.stop()

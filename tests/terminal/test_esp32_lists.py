@@ -3,12 +3,9 @@ real verifier app: one person enrolled at two agencies, a bureau ban revokes bot
 through the agencies' status lists, and each agency's terminal beeps red offline after its
 next update; a tampered manifest, a tampered chunk and a replayed older manifest are refused
 and the terminal keeps its last good list."""
-from sqlalchemy import select
 
 from tests.host.test_idnumber import GOOD
 from tests.terminal.test_esp32_terminal import beeps, tap
-from verifier.models import Person
-from verifier.services import registry
 
 A0, A1 = "A330100", "A330101"         # badges 0 and 2 / badge 1
 
@@ -52,19 +49,8 @@ def test_a_ban_reaches_both_agencies_terminals_at_their_list_update(
     assert tap(t0)[0] == "ok" and tap(t1)[0] == "ok"
     old = {a: env.client.get(f"/sl/{a}/compact/manifest").data for a in (A0, A1)}
 
-    for agency, ref in ((A0, "W-0000000"), (A1, "W-0000001")):
-        r = env.client.post(f"/api/v1/agencies/{agency}/workers/enrol", headers=env.auth(agency),
-                            json={"worker_ref": ref, "id_number": GOOD})
-        assert r.status_code == 200, r.json
-    x = env.x
-    with x.db.session() as s:
-        key = registry.create_api_key(s, None, "bureau", x.now(), "test", role="bureau")
-        digest = s.scalar(select(Person.person_hash))
-    r = env.client.post("/api/v1/bureau/bans", headers={"Authorization": f"Bearer {key}"},
-                        json={"person_hash": digest, "category": "abuse",
-                              "legal_basis": "case 17", "decided_by": "bureau",
-                              "appeal_route": "appeal in writing"})
-    assert r.status_code == 201 and r.json["badges_revoked"] == 2, r.json
+    ban = env.enrol_and_ban(((A0, "W-0000000"), (A1, "W-0000001")), GOOD)
+    assert ban["badges_revoked"] == 2, ban
     assert tap(t0)[0] == "ok"                      # offline: the cached list is still seq 1
 
     new = env.client.get(f"/sl/{A0}/compact/manifest").data

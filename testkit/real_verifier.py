@@ -1,11 +1,11 @@
 """The real verifier (verifier.create_app) for the provisioning tests, served over HTTP.
 
-A temporary SQLite file, migrated with `flask db-upgrade`; an operator key from `flask
-apikey-create`; then, through the HTTP API as an operator would: the desk's trust list, the
-agency, the agency's API key. The verifier signs the agency's status list with a key of the
-agency's in the trust list (not the desk's issuing key), so registrations, revocations and
-retired indices show in the published list. werkzeug's threaded server on 127.0.0.1 (a port of
-its own) in a thread of the test.
+A temporary SQLite file (or the database `database_url` names), migrated with `flask
+db-upgrade`; an operator key from `flask apikey-create`; then, through the HTTP API as an operator
+would: the desk's trust list, the agency, the agency's API key. The verifier signs the agency's
+status list with a key of the agency's in the trust list (not the desk's issuing key), so
+registrations, revocations and retired indices show in the published list. werkzeug's threaded
+server on 127.0.0.1 (a port of its own) in a thread of the test.
 
 The tests assert against its real state: the HTTP API (status-indices, workers, /sl, verify)
 and, for what the API does not list, its database.
@@ -35,12 +35,12 @@ class _Quiet(WSGIRequestHandler):
 
 class RealVerifier:
     def __init__(self, folder, agency_id, agency_name, authority_key, status_key, trust_list,
-                 status_host):
+                 status_host, database_url=None):
         folder.mkdir(parents=True, exist_ok=True)
         self.agency = agency_id
         self.authority_key = authority_key
         self.app = create_app({
-            "DATABASE_URL": f"sqlite:///{folder / 'verifier.sqlite'}",
+            "DATABASE_URL": database_url or f"sqlite:///{folder / 'verifier.sqlite'}",
             "AUTHORITY_KEY": authority_key.public_key(),
             "STATUS_SIGNING_KEYS": {agency_id: status_key},
             "STATUS_BASE_URL": f"https://{status_host}",

@@ -6,13 +6,34 @@ import datetime
 import time
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from provisioning.cli import main
 from provisioning.errors import IdNumberRejected, PersonBanned
 from tests.host.test_idnumber import GOOD, wrong_check_digit
 
+from tests.verifier.conftest import (db_kind, new_database, pg_cluster,  # noqa: F401
+                                     sqlite_template)
+from testkit.desk import AGENCY_NAME, NDEF_HOST, make_profile, set_profile
+from testkit.real_verifier import RealVerifier
+
 from .conftest import AGENCY
 
 OTHER = "A330199"
+
+
+@pytest.fixture
+def desk(db_kind, request, tmp_path):  # noqa: F811
+    """The provisioning desk (tests/provisioning/conftest.py) with the real verifier on
+    SQLite and on PostgreSQL."""
+    d = tmp_path / "desk"
+    d.mkdir()
+    prof, akey, trust, authority, status_key = make_profile(d)
+    v = RealVerifier(tmp_path / "verifier", AGENCY, AGENCY_NAME, authority, status_key, trust,
+                     NDEF_HOST, new_database(db_kind, request, tmp_path))
+    set_profile(d, verifier=v.url, api_key=v.api_key)
+    yield prof, akey, trust, authority, v, d
+    v.stop()
 
 
 def test_issue_with_an_id_number_links_the_file_and_a_ban_refuses_until_its_end(

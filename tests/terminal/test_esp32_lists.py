@@ -4,10 +4,26 @@ through the agencies' status lists, and each agency's terminal beeps red offline
 next update; a tampered manifest, a tampered chunk and a replayed older manifest are refused
 and the terminal keeps its last good list."""
 
+import pytest
+
 from tests.host.test_idnumber import GOOD
+from tests.terminal.conftest import Verifier, free_port
 from tests.terminal.test_esp32_terminal import beeps, tap
+from tests.verifier.conftest import (db_kind, new_database, pg_cluster,  # noqa: F401
+                                     sqlite_template)
+from testkit.verifier import Env, make_app
 
 A0, A1 = "A330100", "A330101"         # badges 0 and 2 / badge 1
+
+
+@pytest.fixture
+def verifier(db_kind, world, request, tmp_path):  # noqa: F811
+    """The terminal tests' verifier (tests/terminal/conftest.py) on SQLite and PostgreSQL."""
+    v = Verifier(Env(make_app(new_database(db_kind, request, tmp_path), world), world),
+                 free_port())
+    yield v
+    v.stop()
+    v.env.x.db.engine.dispose()
 
 
 class Tamper:

@@ -8,18 +8,18 @@ NOTHING` on PostgreSQL and SQLite) and both read the one row.
 """
 from __future__ import annotations
 
-import datetime
 import logging
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Ban, Person
+from ..models import Badge, Ban, Person, Worker
 from . import audit
 from .errors import Forbidden
 from .identity import Hasher
+from .periods import local_date
+from .reservations import serial_hex
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +37,12 @@ def active_ban(session: Session, person_id: int, now: int) -> Ban | None:
                           .order_by(Ban.ends_at.desc()).limit(1))
 
 
-def end_date(ends_at: int, tz: str) -> str:
-    return datetime.datetime.fromtimestamp(ends_at, ZoneInfo(tz)).date().isoformat()
-
-
 def refuse_if_banned(session: Session, person_id: int | None, now: int, tz: str) -> None:
     if person_id is None:
         return
     ban = active_ban(session, person_id, now)
     if ban is not None:
-        day = end_date(ban.ends_at, tz)
+        day = local_date(ban.ends_at, tz).isoformat()
         raise PersonBanned(f"this person may not work in domestic service until {day} "
                            f"(bureau decision) / 该人员在 {day} 前不得从事家政服务（商务局决定）",
                            ends_at=ban.ends_at, ends_on=day)
@@ -98,8 +94,7 @@ def by_hash(session: Session, digest: object) -> Person | None:
 def file_json(session: Session, person: Person, now: int) -> dict:
     """The person's file as the bureau sees it: the hash, the person's workers and badges at
     every agency (pseudonymous references, no personal data) and the bans."""
-    from ..models import Badge, Worker
-    from . import bans
+    from . import bans                      # bans imports this module
     workers = list(session.scalars(select(Worker).where(Worker.person_id == person.id)
                                    .order_by(Worker.id)))
     out = []
@@ -118,8 +113,6 @@ def file_json(session: Session, person: Person, now: int) -> dict:
 def for_badge(session: Session, agency_id: object, serial: object) -> Person | None:
     """The person holding the agency's badge with this serial (what a complaint or an
     employer's report names), or None."""
-    from ..models import Badge, Worker
-    from .reservations import serial_hex
     if not isinstance(agency_id, str):
         return None
     return session.scalar(select(Person).join(Worker, Worker.person_id == Person.id)
@@ -130,10 +123,7 @@ def for_badge(session: Session, agency_id: object, serial: object) -> Person | N
 
 def multi_agency(session: Session) -> list[Person]:
     """Persons with live badges at two or more agencies (allowed; the bureau watches)."""
-    from sqlalchemy import func
-
-    from ..models import Badge, Worker
-    from .registry import LIVE
+    from .registry import LIVE              # registry imports this module
     ids = (select(Worker.person_id).join(Badge, Badge.worker_id == Worker.id)
            .where(Worker.person_id.is_not(None), Badge.state.in_(LIVE))
            .group_by(Worker.person_id).having(func.count(func.distinct(Worker.agency_id)) > 1))

@@ -3,12 +3,10 @@ the audit log in the same transaction. Callers check that the principal may act 
 agency (`authorize`)."""
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +17,7 @@ from ..models import Agency, ApiKey, Badge, Terminal, Worker
 from . import audit, persons, reservations
 from .auth import ROLES, hash_secret, new_secret
 from .identity import Hasher, Sealer
+from .periods import local_date
 from .errors import (BadRequest, Conflict, Forbidden, InvalidTransition, NotFound,
                      ServiceError)
 
@@ -147,10 +146,6 @@ def live_elsewhere(session: Session, person_id: int | None,
                                   Worker.agency_id != agency_id, Badge.state.in_(LIVE))
                            .order_by(Badge.id)).all()
     return [{"agency": a, "serial": b.serial, "state": b.state} for b, a in rows]
-
-
-def local_date(now: int, tz: str) -> datetime.date:
-    return datetime.datetime.fromtimestamp(now, ZoneInfo(tz)).date()
 
 
 def enrol(session: Session, sealer: Sealer, hasher: Hasher, agency_id: str,

@@ -109,6 +109,9 @@ def make_app(db_url, world, **extra):
            "AUTHORITY_KEY": world.authority.public_key(),
            "STATUS_SIGNING_KEYS": dict(world.agency_keys),
            "STATUS_BASE_URL": "https://" + sample.STATUS_HOST,
-           "FIXED_NOW": world.now, "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0}
+           "FIXED_NOW": world.now, "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0,
+           # console passwords at 1/32 of the production scrypt cost (as Django's test
+           # settings use a fast hasher): one hash per test's staff user, not 0.14 s
+           "STAFF_SCRYPT_N": 2 ** 10}
     cfg.update(extra)
     return create_app(cfg)

@@ -31,6 +31,7 @@ DEFAULTS = {
     "RELOAD_WINDOW_S": 600,            # employer page: the first browser may reload this long
     "REVIEW_WINDOW_S": 7 * 86400,      # a consent view may be reviewed this long
     "SESSION_TTL_S": 8 * 3600,         # console sessions
+    "STAFF_SCRYPT_N": 2 ** 15,         # console passwords: scrypt cost (>= 2^15 unless TESTING)
     "RECEIPT_SIGNING_KEY": None,       # visit receipts: EC P-256 private key (PEM, path, object)
     "VISIT_MAX_S": 12 * 3600,          # an open visit closes itself this long after arrival
     "HOUSEHOLD_TTL_S": 400 * 86400,    # a household key unused this long expires
@@ -74,5 +75,9 @@ def load(config, test_config=None, environ=None):
         config.update(test_config)
     if config["STALE_POLICY"] not in ("warn", "refuse"):
         raise ValueError("STALE_POLICY must be warn or refuse / 过期策略只能是 warn 或 refuse")
+    n = int(config["STAFF_SCRYPT_N"])
+    if n & (n - 1) or n < (2 ** 10 if config.get("TESTING") else 2 ** 15):
+        raise ValueError("STAFF_SCRYPT_N must be a power of two, at least 32768 / "
+                         "STAFF_SCRYPT_N 须为 2 的幂且不小于 32768")
     if not 1 <= int(config["PERIOD_START_DAY"]) <= 28:
         raise ValueError("PERIOD_START_DAY must be 1..28 / 考勤周期起始日须为 1..28")

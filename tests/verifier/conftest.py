@@ -48,7 +48,8 @@ def new_database(kind, request, tmp_path):
         return f"sqlite:///{path}"
     cluster = request.getfixturevalue("pg_cluster")
     name = f"xk_t{os.getpid()}_{next(_counter)}"
-    cluster.admin(f"CREATE DATABASE {name} TEMPLATE xk_template")
+    # FILE_COPY: a file copy of the small template, faster than WAL-logging each page
+    cluster.admin(f"CREATE DATABASE {name} TEMPLATE xk_template STRATEGY FILE_COPY")
     return cluster.url(name)
 
 

@@ -47,7 +47,8 @@ class Site(Env):
         x, now = self.x, world.now
         with x.db.session() as s:
             self.staff = staff.create_user(s, AGENCY, STAFF_USER, STAFF_PASSWORD, now,
-                                           "test", display_name="Anna").id
+                                           "test", display_name="Anna",
+                                           scrypt_n=x.config["STAFF_SCRYPT_N"]).id
             for i in range(len(world.badges)):
                 health = now - 10 * DAY if i == 6 else now + 200 * DAY
                 console.set_profile(s, world.badges[i].agency_id, self.workers[i], now,

@@ -9,6 +9,7 @@ from tests.web.conftest import AGENCY, STAFF_PASSWORD, STAFF_USER, _field
 from tests.web.test_employer_page import EN, INJECT, verdict
 from tests.web.test_reviews import post_review, view_consent
 from verifier.models import Badge, Worker
+from verifier import config
 from verifier.models import StaffUser
 from verifier.services import registry, staff
 
@@ -53,11 +54,33 @@ def test_login_form_needs_its_double_submit_cookie(site):
 def test_password_is_hashed_with_scrypt(site):
     with site.x.db.session() as s:
         h = s.get(StaffUser, site.staff).password_hash
-    assert h.startswith("scrypt$32768$8$1$") and STAFF_PASSWORD not in h
-    assert staff.check_password(h, STAFF_PASSWORD) == (True, False)
-    assert staff.check_password(h, STAFF_PASSWORD + "x") == (False, False)
-    weak = staff.hash_password("a password", n=2 ** 10)
-    assert staff.check_password(weak, "a password") == (True, True)     # re-hash due
+    n = site.app.config["STAFF_SCRYPT_N"]            # the test apps' cost (testkit make_app)
+    assert h.startswith(f"scrypt${n}$8$1$") and STAFF_PASSWORD not in h
+    assert staff.check_password(h, STAFF_PASSWORD, n) == (True, False)
+    assert staff.check_password(h, STAFF_PASSWORD + "x", n) == (False, False)
+    assert staff.check_password(h, STAFF_PASSWORD) == (True, True)      # below production
+    strong = staff.hash_password("a password")
+    assert strong.startswith("scrypt$32768$8$1$")
+    assert staff.check_password(strong, "a password") == (True, False)
+
+
+def test_production_scrypt_cost_cannot_be_lowered():
+    assert config.DEFAULTS["STAFF_SCRYPT_N"] == 2 ** 15
+    for n, testing in ((2 ** 14, False), (3000, True), (2 ** 9, True)):
+        with pytest.raises(ValueError, match="STAFF_SCRYPT_N"):
+            config.load({}, {"STAFF_SCRYPT_N": n, "TESTING": testing}, environ={})
+    cfg = {}
+    config.load(cfg, {"STAFF_SCRYPT_N": 2 ** 16}, environ={})
+    assert cfg["STAFF_SCRYPT_N"] == 2 ** 16
+
+
+def test_login_rehashes_a_hash_below_the_configured_cost(site):
+    with site.x.db.session() as s:
+        s.get(StaffUser, site.staff).password_hash = staff.hash_password(STAFF_PASSWORD, 2 ** 10)
+    site.app.config["STAFF_SCRYPT_N"] = 2 ** 11
+    site.login()
+    with site.x.db.session() as s:
+        assert s.get(StaffUser, site.staff).password_hash.startswith("scrypt$2048$8$1$")
 
 
 def test_every_post_needs_the_session_csrf_token(site):

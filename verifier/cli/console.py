@@ -17,7 +17,7 @@ def staff_create(agency_id, username, display_name, password, actor):
     x = current_app.extensions["xinka"]
     with x.db.session() as s:
         staff.create_user(s, agency_id, username, password, x.now(), f"cli:{actor}",
-                          display_name)
+                          display_name, x.config["STAFF_SCRYPT_N"])
     click.echo(f"staff user {username} created for {agency_id}")
 
 

@@ -1,6 +1,7 @@
 """Console users (agency staff): passwords, sessions, CSRF tokens.
 
-- Passwords: scrypt (hashlib.scrypt, RFC 7914) with N=2^15, r=8, p=1 (32 MiB), a 16-byte
+- Passwords: scrypt (hashlib.scrypt, RFC 7914) with N=2^15 (`STAFF_SCRYPT_N`), r=8, p=1
+  (32 MiB), a 16-byte
   random salt; stored as `scrypt$N$r$p$salt$hash` (base64) so the cost can be raised later
   and old hashes still verify (and are re-hashed at the next login).
 - Five wrong passwords in a row lock the account for LOCK_S seconds.
@@ -46,8 +47,8 @@ def hash_password(password: str, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = 
     return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(dk)}"
 
 
-def check_password(stored: str, password: str) -> tuple[bool, bool]:
-    """(ok, needs_rehash)."""
+def check_password(stored: str, password: str, n_now: int = SCRYPT_N) -> tuple[bool, bool]:
+    """(ok, needs_rehash): a re-hash is due when the stored cost is not (n_now, r, p)."""
     try:
         scheme, n_text, r_text, p_text, salt_text, dk_text = stored.split("$")
         n, r, p = int(n_text), int(r_text), int(p_text)
@@ -59,11 +60,12 @@ def check_password(stored: str, password: str) -> tuple[bool, bool]:
     got = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=MAXMEM,
                          dklen=len(dk))
     ok = hmac.compare_digest(got, dk)
-    return ok, ok and (n, r, p) != (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return ok, ok and (n, r, p) != (n_now, SCRYPT_R, SCRYPT_P)
 
 
 def create_user(session: Session, agency_id: str, username: str, password: str, now: int,
-                actor: str, display_name: str | None = None) -> StaffUser:
+                actor: str, display_name: str | None = None,
+                scrypt_n: int = SCRYPT_N) -> StaffUser:
     get_agency(session, agency_id)
     if not isinstance(username, str) or not 3 <= len(username) <= 64 or \
             not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -75,7 +77,7 @@ def create_user(session: Session, agency_id: str, username: str, password: str, 
         raise Conflict(f"user {username} exists")
     user = StaffUser(agency_id=agency_id, username=username,
                      display_name=display_name or username,
-                     password_hash=hash_password(password), active=True, failed_logins=0,
+                     password_hash=hash_password(password, scrypt_n), active=True, failed_logins=0,
                      created_at=now)
     session.add(user)
     session.flush()
@@ -85,17 +87,17 @@ def create_user(session: Session, agency_id: str, username: str, password: str, 
 
 
 def authenticate(session: Session, username: str | None, password: str | None,
-                 now: int) -> tuple[StaffUser | None, str | None]:
+                 now: int, scrypt_n: int = SCRYPT_N) -> tuple[StaffUser | None, str | None]:
     """(StaffUser, None) for a right username and password, else (None, reason) with reason
     `login_failed` (one answer for every cause, so it does not tell which usernames exist)
     or `locked`. Returns instead of raising so that the failure count is committed."""
     user = session.scalar(select(StaffUser).where(StaffUser.username == (username or "")))
     if user is None or not user.active:
-        hash_password(password or "")          # the same work as a real check
+        hash_password(password or "", scrypt_n)     # the same work as a real check
         return None, "login_failed"
     if user.locked_until is not None and user.locked_until > now:
         return None, "locked"
-    ok, rehash = check_password(user.password_hash, password or "")
+    ok, rehash = check_password(user.password_hash, password or "", scrypt_n)
     if not ok:
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILURES:
@@ -105,7 +107,7 @@ def authenticate(session: Session, username: str | None, password: str | None,
         return None, "login_failed"
     user.failed_logins, user.locked_until = 0, None
     if rehash:
-        user.password_hash = hash_password(password or "")
+        user.password_hash = hash_password(password or "", scrypt_n)
         log.info("console user %d: password re-hashed with the current scrypt cost", user.id)
     return user, None
 

@@ -73,7 +73,8 @@ def login():
         else:
             with x.db.session() as s:
                 user, error = staff.authenticate(s, f.get("username", "")[:64],
-                                                 f.get("password", "")[:256], x.now())
+                                                 f.get("password", "")[:256], x.now(),
+                                                 x.config["STAFF_SCRYPT_N"])
                 if user is not None:
                     secret, _ = staff.start_session(s, user, x.now(),
                                                     x.config["SESSION_TTL_S"])

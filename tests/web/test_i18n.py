@@ -77,6 +77,17 @@ def test_codes_shown_to_people_have_texts():
     assert set(i18n.VERDICTS) == {colour.GREEN, colour.YELLOW, colour.RED}
 
 
+def test_a_changed_po_file_is_compiled_again(tmp_path):
+    """Apps of one process share the compiled catalogue, but never a stale one."""
+    po = tmp_path / "messages.po"
+    text = i18n.po_path("zh_CN").read_text(encoding="utf-8")
+    po.write_text(text, encoding="utf-8")
+    assert i18n.compile_po(po).gettext("Revoke") == "吊销"
+    assert i18n.compile_po(po) is not i18n.compile_po(po)           # one object per app
+    po.write_text(text.replace('msgstr "吊销"', 'msgstr "撤销"', 1), encoding="utf-8")
+    assert i18n.compile_po(po).gettext("Revoke") == "撤销"
+
+
 def test_catalogue_compiles(tmp_path):
     cat = i18n.Catalogue.load()
     assert cat.translate("zh_CN", "Do not trust") == "无效，请勿信任"

@@ -15,6 +15,7 @@ verifier/i18n/messages.py, marked with `N_` so extraction finds them; that modul
 nothing, so services may use it.
 """
 import gettext as _gettext
+import hashlib
 import io
 import pathlib
 
@@ -30,17 +31,23 @@ LANG_ARG = {"zh": "zh_CN", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en"}
 COOKIE = "lang"
 
 
+_compiled = {}      # SHA-256 of a .po file -> its .mo bytes: each process parses it once
+
+
 def compile_po(path):
-    """gettext.GNUTranslations from a .po file, compiled in memory."""
+    """gettext.GNUTranslations from a .po file, compiled in memory (parsing a .po takes
+    ~10 ms; every app of a process shares the compiled bytes of the same file content)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    with open(path, "rb") as f:
-        catalog = read_po(f)
-    buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
-    buf.seek(0)
-    return _gettext.GNUTranslations(buf)
+    data = pathlib.Path(path).read_bytes()
+    digest = hashlib.sha256(data).digest()
+    mo = _compiled.get(digest)
+    if mo is None:
+        buf = io.BytesIO()
+        write_mo(buf, read_po(io.BytesIO(data)), use_fuzzy=False)
+        mo = _compiled[digest] = buf.getvalue()
+    return _gettext.GNUTranslations(io.BytesIO(mo))
 
 
 def po_path(locale):

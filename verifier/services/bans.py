@@ -41,7 +41,6 @@ class Change:
     ban: Ban | None = None
     agencies: set[str] = field(default_factory=set)
     revoked: list[int] = field(default_factory=list)
-    published: dict[str, str] = field(default_factory=dict)   # set by the caller
 
 
 def _text(d: dict[str, Any], name: str, limit: int = _TEXT_MAX) -> str:

@@ -21,18 +21,17 @@ def _apply(s, change):
             for a in sorted(change.agencies)}
 
 
+def _ban_reply(s, change, now):
+    """The changed ban as the API shows it, read in the transaction that changed it."""
+    published = _apply(s, change)
+    return dict(ban=bans.get(s, change.ban.id, now), badges_revoked=len(change.revoked),
+                status_lists=published)
+
+
 def _refresh():
     x = ext()
     with x.db.session() as s:
         x.store.refresh(s, x.now(), force=True)
-
-
-def _reply(change, status, now):
-    x = ext()
-    with x.db.session() as s:
-        ban = bans.get(s, change.ban.id, now)
-    return jsonify(ban=ban, badges_revoked=len(change.revoked),
-                   status_lists=change.published), status
 
 
 @bp.post("/bans")
@@ -43,9 +42,9 @@ def create_ban():
     x = ext()
     with x.db.session() as s:
         change = bans.create(s, d, x.now(), g.actor, x.config["TIMEZONE"])
-        change.published = _apply(s, change)
+        body = _ban_reply(s, change, x.now())
     _refresh()
-    return _reply(change, 201, x.now())
+    return jsonify(body), 201
 
 
 @bp.post("/bans/<int:ban_id>/lift")
@@ -56,9 +55,9 @@ def lift_ban(ban_id):
     x = ext()
     with x.db.session() as s:
         change = bans.lift(s, ban_id, d, x.now(), g.actor)
-        change.published = _apply(s, change)
+        body = _ban_reply(s, change, x.now())
     _refresh()
-    return _reply(change, 200, x.now())
+    return jsonify(body)
 
 
 @bp.post("/sweep")

@@ -248,3 +248,34 @@ def test_bad_input_is_a_clear_red_page(live, b, artifacts, name, path, reason):
         _ = b.switch_to.alert.text
     assert b.find_elements("tag name", "script") == []
     shot(b, artifacts, f"employer-red-{name}")
+
+
+def test_a_bureau_ban_turns_the_employer_page_red_and_says_nothing_more(b, request,
+                                                                        tmp_path_factory,
+                                                                        artifacts):
+    """Issue 15: a banned worker's badge, tapped by an employer's phone, shows red with the
+    one reason "not permitted to work" — no category, legal basis, name or qualification.
+    Its own small site: the ban revokes badges the other browser tests use."""
+    from host.wire import sample
+    from tests.host.test_idnumber import GOOD
+    world = sample.World(n_agencies=2, n_badges=8)
+    app = make_app(new_database("sqlite", request, tmp_path_factory.mktemp("ban-db")), world)
+    site = Site(app, world)
+    server = LiveServer(app)
+    try:
+        b.get(server.url + site.tap_path(1, "consent"))
+        assert verdict(b) == ("green", "ok") and "育婴师" in b.page_source
+        ban = site.enrol_and_ban(((world.badges[1].agency_id, "W-0000001"),), GOOD)
+        assert ban["badges_revoked"] >= 1
+        b.delete_all_cookies()
+        b.get(server.url + site.tap_path(1, "consent"))
+        assert verdict(b) == ("red", "banned")
+        text = b.find_element("tag name", "body").text
+        assert "不得从事家政服务（商务局决定）。" in text
+        for secret in ("育婴师", "theft", "case 17", GOOD, "W-0000001", "工人1"):
+            assert secret not in b.page_source
+        assert computed_contrast(b) >= 4.5
+        shot(b, artifacts, "employer-red-banned")
+    finally:
+        server.stop()
+        site.x.db.engine.dispose()

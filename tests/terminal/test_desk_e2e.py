@@ -23,7 +23,8 @@ from host.terminal.desk import Clock, DeskTerminal
 from host.terminal.journal import Journal
 from host.terminal.lists import Lists
 from host.wire import sample
-from tests.verifier.conftest import Env, make_app
+from tests.verifier.conftest import (Env, db_kind, make_app, new_database,  # noqa: F401
+                                     pg_cluster, sqlite_template)
 from verifier.migrate import upgrade
 from verifier.models import Checkin
 
@@ -76,15 +77,25 @@ class Server:
             self.srv = None
 
 
-@pytest.fixture
-def env(world, tmp_path):
-    url = f"sqlite:///{tmp_path / 'verifier.sqlite'}"
-    upgrade(url)
+def _served(url, world):
     e = Env(make_app(url, world), world)
     e.server = Server(e.app)
     yield e
     e.server.stop()
     e.x.db.engine.dispose()
+
+
+@pytest.fixture
+def env(world, tmp_path):
+    url = f"sqlite:///{tmp_path / 'verifier.sqlite'}"
+    upgrade(url)
+    yield from _served(url, world)
+
+
+@pytest.fixture
+def env_on(db_kind, world, request, tmp_path):       # noqa: F811
+    """`env` on SQLite and on PostgreSQL (the verifier tests' database fixtures)."""
+    yield from _served(new_database(db_kind, request, tmp_path), world)
 
 
 def authority_hex(world):
@@ -200,11 +211,12 @@ def test_wrong_agency_badge_is_red(env, fleet, tmp_path):
     assert desk.journal.counts() == {"local": 1}
 
 
-def test_a_bureau_ban_is_red_at_both_agencies_desks_after_their_list_update(env, fleet,
+def test_a_bureau_ban_is_red_at_both_agencies_desks_after_their_list_update(env_on, fleet,
                                                                            tmp_path):
     """One person enrolled at A330100 (badge 0) and A330101 (badge 1), banned by the bureau:
     each agency's desk terminal takes its list's delta and shows the badge red offline."""
     from tests.host.test_idnumber import GOOD
+    env = env_on
 
     other = "A330101"
 

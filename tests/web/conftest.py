@@ -56,14 +56,16 @@ class Site(Env):
                                              {"name": "养老护理员", "level": "中级"}],
                                     health, now + 300 * DAY, "A")
         items = {}
-        for i, days in DECEMBER.items():
-            for n, d in enumerate(days):
-                items.setdefault(world.badges[i].agency_id, []).append(
-                    self.checkin_item(i, t=ts(2026, 12, d, 8 + n % 3, 7 * n % 60)))
+        # earlier months first: a badge's counters rise with time (a higher counter signed
+        # earlier is clone evidence: docs/protocol.md "Replay and clone evidence")
         for i in (0, 1, 3):           # months of the consent view's attendance strip
             for month in (8, 9, 11):
                 items.setdefault(world.badges[i].agency_id, []).append(
                     self.checkin_item(i, t=ts(2026, month, 15)))
+        for i, days in DECEMBER.items():
+            for n, d in enumerate(days):
+                items.setdefault(world.badges[i].agency_id, []).append(
+                    self.checkin_item(i, t=ts(2026, 12, d, 8 + n % 3, 7 * n % 60)))
         for agency, batch in items.items():
             r = self.post_checkins(agency, batch)
             assert all(x["result"] == "accepted" for x in r.json["results"]), r.json

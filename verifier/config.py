@@ -77,7 +77,7 @@ def load(config, test_config=None, environ=None):
         raise ValueError("STALE_POLICY must be warn or refuse / 过期策略只能是 warn 或 refuse")
     n = int(config["STAFF_SCRYPT_N"])
     if n & (n - 1) or n < (2 ** 10 if config.get("TESTING") else 2 ** 15):
-        raise ValueError("STAFF_SCRYPT_N must be a power of two, at least 32768 / "
-                         "STAFF_SCRYPT_N 须为 2 的幂且不小于 32768")
+        raise ValueError("STAFF_SCRYPT_N must be a power of two, at least 32768 (1024 with "
+                         "TESTING) / STAFF_SCRYPT_N 须为 2 的幂且不小于 32768（测试时 1024）")
     if not 1 <= int(config["PERIOD_START_DAY"]) <= 28:
         raise ValueError("PERIOD_START_DAY must be 1..28 / 考勤周期起始日须为 1..28")

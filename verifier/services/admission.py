@@ -30,7 +30,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from ..models import Agency, AgencyApplication, StaffUser
 from . import audit
 from .errors import BadRequest, Conflict, InvalidTransition, NotFound
-from .staff import MIN_PASSWORD, hash_password
+from .staff import MIN_PASSWORD, SCRYPT_N, hash_password
 
 __all__ = ["validate_uscc", "submit", "for_applicant", "amend", "request_changes", "approve",
            "refuse", "get", "listing", "keys_for_trust_list", "to_json", "SUBMITTED",
@@ -127,8 +127,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def submit(session: Session, data: dict[str, Any], now: int,
-           actor: str = "applicant") -> tuple[AgencyApplication, str]:
+def submit(session: Session, data: dict[str, Any], now: int, actor: str = "applicant",
+           scrypt_n: int = SCRYPT_N) -> tuple[AgencyApplication, str]:
     """The new application and the applicant's token (shown once: it amends the application
     and reads its state)."""
     f = _fields(data)
@@ -144,7 +144,7 @@ def submit(session: Session, data: dict[str, Any], now: int,
                          f"{MIN_PASSWORD} 个字符", reason="weak_password")
     _no_duplicate(session, f["uscc"])
     token = secrets.token_urlsafe(24)
-    app = AgencyApplication(**f, username=username, password_hash=hash_password(password),
+    app = AgencyApplication(**f, username=username, password_hash=hash_password(password, scrypt_n),
                             token_hash=_hash(token), state=SUBMITTED, created_at=now,
                             updated_at=now)
     session.add(app)

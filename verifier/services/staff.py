@@ -1,9 +1,8 @@
 """Console users (agency staff): passwords, sessions, CSRF tokens.
 
 - Passwords: scrypt (hashlib.scrypt, RFC 7914) with N=2^15 (`STAFF_SCRYPT_N`), r=8, p=1
-  (32 MiB), a 16-byte
-  random salt; stored as `scrypt$N$r$p$salt$hash` (base64) so the cost can be raised later
-  and old hashes still verify (and are re-hashed at the next login).
+  (32 MiB), a 16-byte random salt; stored as `scrypt$N$r$p$salt$hash` (base64) so the cost
+  can be raised later and old hashes still verify (and are re-hashed at the next login).
 - Five wrong passwords in a row lock the account for LOCK_S seconds.
 - Sessions live in the database (any process can check them): the cookie carries 256 random
   bits, the table their SHA-256, the expiry and the session's CSRF token.

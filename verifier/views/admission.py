@@ -20,7 +20,8 @@ def bureau_only():
 def submit():
     x = ext()
     with x.db.session() as s:
-        app, token = admission.submit(s, json_body(), x.now())
+        app, token = admission.submit(s, json_body(), x.now(),
+                                      scrypt_n=x.config["STAFF_SCRYPT_N"])
         body = admission.to_json(app)
     return jsonify(application=body, token=token), 201
 

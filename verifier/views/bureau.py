@@ -22,7 +22,8 @@ def _apply(s, change):
 
 
 def _ban_reply(s, change, now):
-    """The changed ban as the API shows it, read in the transaction that changed it."""
+    """Republish the lists the change touched, then the changed ban as the API shows it,
+    read in the transaction that changed it."""
     published = _apply(s, change)
     return dict(ban=bans.get(s, change.ban.id, now), badges_revoked=len(change.revoked),
                 status_lists=published)

@@ -20,7 +20,8 @@ from . import flash as flash_mod
 from . import harden as harden_mod
 from . import terminal_config
 from .device import Device
-from .errors import ConfirmationRequired, FirmwareBuildFailed, ManifestBroken, ProvisionError
+from .errors import (ConfirmationRequired, FirmwareBuildFailed, ManifestBroken, PersonBanned,
+                     ProvisionError)
 from .issue import Issuer, Profile
 
 WIPE_WORD = "WIPE"
@@ -134,7 +135,9 @@ def issue(ctx, worker, id_number):
 @click.option("--port-glob", default="/dev/ttyACM*", show_default=True,
               help="徽章串口的通配符 / where badges appear")
 @click.option("--workers", type=click.File(encoding="utf-8"),
-              help="服务员编号清单，每行一个 / worker references, one per line")
+              help="服务员清单，每行：编号[,身份证号码] / the workers, one per line: "
+                   "reference[,resident ID number]; every ID number is checked before the "
+                   "first badge")
 @click.option("--worker-prefix", default="W-", show_default=True,
               help="无清单时：前缀 + 序列号 / without --workers: prefix + badge serial")
 @click.option("--wait", type=float, default=600, show_default=True,
@@ -142,7 +145,7 @@ def issue(ctx, worker, id_number):
 @click.pass_context
 def batch(ctx, count, port_glob, workers, worker_prefix, wait):
     issuer = Issuer.prepare(_profile(ctx), _passphrase())
-    refs = [w.strip() for w in workers if w.strip()] if workers else []
+    refs = _worker_list(issuer, workers) if workers else []
     seen, rows = set(), []
     deadline = time.monotonic() + wait
     click.echo(f"等待插入徽章 / waiting for badges on {port_glob} ...")
@@ -159,17 +162,20 @@ def batch(ctx, count, port_glob, workers, worker_prefix, wait):
                 if info.serial in seen:
                     continue
                 seen.add(info.serial)
-                worker = refs[len(rows)] if len(rows) < len(refs) else worker_prefix + info.serial
+                worker, number = refs[len(rows)] if len(rows) < len(refs) else \
+                    (worker_prefix + info.serial, None)
                 n = len(rows) + 1
                 bar = "█" * n + "·" * (count - n)
                 click.echo(f"[{bar}] {n}/{count}  {port}  serial {info.serial}")
                 try:
-                    res = _issue_one(issuer, dev, worker)
+                    res = _issue_one(issuer, dev, worker, number)
                     rows.append((port, info.serial, res.status_idx, worker, "ok",
                                  f"{res.seconds:.2f}"))
                 except ProvisionError as err:
                     click.echo(f"✗ {err}", err=True)
                     rows.append((port, info.serial, "-", worker, err.reason, "-"))
+                    if isinstance(err, PersonBanned):
+                        seen.discard(info.serial)   # not touched: it goes to the next worker
             except ProvisionError:
                 continue
             finally:
@@ -185,6 +191,18 @@ def batch(ctx, count, port_glob, workers, worker_prefix, wait):
     click.echo(f"成功 issued {ok} / 失败 failed {len(rows) - ok} / 应发 wanted {count}")
     if ok < count:
         raise BatchIncomplete(f"{ok} of {count}")
+
+
+def _worker_list(issuer, lines):
+    """[(worker reference, ID number or None)] of a batch's list file; every ID number is
+    checked here, before any badge: IdNumberRejected names the line."""
+    out = []
+    for n, line in enumerate(lines, 1):
+        ref, _, number = (part.strip() for part in line.strip().partition(","))
+        if ref:
+            out.append((ref, issuer.check_id_number(number, f"line {n}: ") if number
+                        else None))
+    return out
 
 
 @cli.command(help="擦除徽章：销毁密钥和凭证 / wipe the badge: destroys its key and credential.")

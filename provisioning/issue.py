@@ -146,6 +146,14 @@ class Issuer:
     def log(self, record):
         issuance_log.append(self.profile.log_file, self.key, record)
 
+    def check_id_number(self, id_number, where=""):
+        """The ID number in its normal form; IdNumberRejected naming the rule it breaks (and
+        `where` it came from, e.g. a line of a batch's list)."""
+        try:
+            return idnumber.check(id_number, _today(self.now()))
+        except idnumber.IdNumberInvalid as err:
+            raise IdNumberRejected(err.part, f"{where}{err.part}") from None
+
     def issue(self, device, worker_ref, say=lambda step: None, id_number=None):
         """Issue one badge on `device`; returns Result. ProvisionError on any failure.
         id_number: the worker's resident ID number; checked (IdNumberRejected) and enrolled
@@ -161,10 +169,7 @@ class Issuer:
         try:
             elsewhere = []
             if id_number is not None:
-                try:
-                    number = idnumber.check(id_number, _today(self.now()))
-                except idnumber.IdNumberInvalid as err:
-                    raise IdNumberRejected(err.part) from None
+                number = self.check_id_number(id_number)
                 step("enrol")
                 elsewhere = self.registry.enrol(worker_ref, number)["elsewhere"]
             step("identify")

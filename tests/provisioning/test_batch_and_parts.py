@@ -8,7 +8,11 @@ import pytest
 
 from provisioning import agency_key, issuance_log
 from provisioning.cli import main
-from provisioning.errors import BadPassphrase, ConfigError
+from provisioning.errors import BadPassphrase, ConfigError, IdNumberRejected
+from sqlalchemy import select
+from testkit.desk import AGENCY
+from tests.host.test_idnumber import GOOD, with_check_digit, wrong_check_digit
+from verifier.models import Person
 from xinka import frames
 
 
@@ -61,6 +65,59 @@ def test_batch_reports_a_locked_badge_in_the_table(badge_factory, desk, passphra
     assert rc == 18
     assert "badge_locked" in out.out and "batch_incomplete" in out.err
     assert [b["state"] for b in v.badges()] == ["active"] and len(v.indices()) == 1
+
+
+def test_batch_checks_every_id_number_of_its_list_before_the_first_badge(
+        badge_factory, desk, passphrase, tmp_path, capsys):
+    prof, *_, v, d = desk
+    badge = badge_factory(1)
+    ports = tmp_path / "dev"
+    ports.mkdir()
+    os.symlink(badge.port, ports / "ttyACM0")
+    good, bad = with_check_digit("11010519900101001"), wrong_check_digit(GOOD)
+    (tmp_path / "workers.txt").write_text(f"W-0001,{good}\n\nW-0002, {bad}\nW-0003\n")
+    v.requests.clear()
+    rc = main(["--profile", str(prof), "batch", "--count", "3", "--port-glob",
+               str(ports / "ttyACM*"), "--workers", str(tmp_path / "workers.txt"),
+               "--wait", "5"])
+    out = capsys.readouterr()
+    assert rc == IdNumberRejected.exit_code, out.err
+    assert "line 3: check_digit" in out.err and "校验位" in out.err
+    assert "waiting for badges" not in out.out and v.requests == []
+    assert main(["--port", badge.port, "inspect"]) == 0
+    assert "state      blank" in capsys.readouterr().out
+
+
+def test_batch_refuses_a_banned_person_and_gives_the_untouched_badge_to_the_next_worker(
+        badge_factory, desk, passphrase, tmp_path, capsys):
+    prof, *_, v, d = desk
+    one, banned, three = (with_check_digit(f"1101051990010100{i}") for i in (1, 2, 3))
+    v.call("POST", f"/api/v1/agencies/{AGENCY}/workers/enrol",
+           {"worker_ref": "W-0099", "id_number": banned}, expect=200)
+    with v.x.db.session() as s:
+        digest = s.scalar(select(Person.person_hash))
+    v.call("POST", "/api/v1/bureau/bans", {
+        "person_hash": digest, "category": "theft", "legal_basis": "case 9",
+        "decided_by": "bureau", "appeal_route": "in writing"}, v.bureau_key(), 201)
+    ports = tmp_path / "dev"
+    ports.mkdir()
+    for n in (1, 2):
+        os.symlink(badge_factory(n).port, ports / f"ttyACM{n}")
+    (tmp_path / "workers.txt").write_text(
+        f"W-0001,{one}\nW-0002,{banned}\nW-0003,{three}\n")
+    rc = main(["--profile", str(prof), "batch", "--count", "3", "--port-glob",
+               str(ports / "ttyACM*"), "--workers", str(tmp_path / "workers.txt"),
+               "--wait", "10"])
+    out = capsys.readouterr()
+    assert rc == 18, out.err
+    assert "person_banned" in out.err and "商务局" in out.err
+    rows = [line.split() for line in out.out.split("summary")[1].splitlines()[2:5]]
+    assert [(r[2], r[4], r[5]) for r in rows] == [
+        ("A4CF12000001", "W-0001", "ok"), ("A4CF12000002", "W-0002", "person_banned"),
+        ("A4CF12000002", "W-0003", "ok")]
+    assert sorted((b["serial"], b["worker_ref"], b["state"]) for b in v.badges()) == [
+        ("A4CF12000001", "W-0001", "active"), ("A4CF12000002", "W-0003", "active")]
+    assert banned not in out.out + out.err and one not in out.out + out.err
 
 
 def test_badge_link_answers_in_the_frames_the_host_decodes(upy):

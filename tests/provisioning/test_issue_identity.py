@@ -1,7 +1,8 @@
 """`provision issue --id-number` over a real pty against the real verifier: the number checked
 before anything is sent, the person's file linked across agencies (the other agency's live
-badge shown), a bureau ban refusing issuance with its own exit code and the ban's end date
-(never its reason) without touching the badge, and issuance working again after the end."""
+badge shown), a bureau ban refusing issuance at the agency, at the other one and at a third
+agency's desk with its own exit code and the ban's end date (never its reason) without touching
+the badge, and issuance working again after the end while the banned badges stay revoked."""
 import datetime
 import time
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from testkit.real_verifier import RealVerifier
 from .conftest import AGENCY
 
 OTHER = "A330199"
+THIRD = "A330188"
 
 
 @pytest.fixture
@@ -28,7 +30,8 @@ def desk(db_kind, request, tmp_path):  # noqa: F811
     SQLite and on PostgreSQL."""
     d = tmp_path / "desk"
     d.mkdir()
-    prof, akey, trust, authority, status_key = make_profile(d)
+    prof, akey, trust, authority, status_key = make_profile(
+        d, others=[(THIRD, "第三家政服务社", tmp_path / "third")])
     v = RealVerifier(tmp_path / "verifier", AGENCY, AGENCY_NAME, authority, status_key, trust,
                      NDEF_HOST, new_database(db_kind, request, tmp_path))
     set_profile(d, verifier=v.url, api_key=v.api_key)
@@ -56,9 +59,9 @@ def test_issue_with_an_id_number_links_the_file_and_a_ban_refuses_until_its_end(
         assert main(["--port", b.port, "inspect"]) == 0
         return "state      blank" in capsys.readouterr().out
 
-    def issue(b, *extra):
-        rc = main(["--port", b.port, "--profile", str(prof), "issue", "--worker", "W-0000042",
-                   *extra])
+    def issue(b, *extra, profile=prof):
+        rc = main(["--port", b.port, "--profile", str(profile), "issue", "--worker",
+                   "W-0000042", *extra])
         return rc, capsys.readouterr()
 
     # a wrong check digit: refused here, nothing sent, the badge not touched
@@ -84,25 +87,49 @@ def test_issue_with_an_id_number_links_the_file_and_a_ban_refuses_until_its_end(
         "legal_basis": "case 2026-17", "decided_by": "bureau", "appeal_route": "in writing",
         "starts_at": now - 60, "ends_at": now + 30}, bureau, 201)
     assert r["badges_revoked"] == 2
+    # the verifier signs this agency's list; it holds no key of the other's (its agency
+    # publishes it): said so, not hidden
+    assert r["status_lists"] == {AGENCY: "published", OTHER: "no_key"}
     day = datetime.datetime.fromtimestamp(now + 30, ZoneInfo("Asia/Shanghai")).date()
+
+    def refused(out, agency):
+        assert day.isoformat() in out.err and "商务局" in out.err and "bureau" in out.err
+        assert "theft" not in out.err and "2026-17" not in out.err
+        assert v.requests == [("POST", f"/api/v1/agencies/{agency}/workers/enrol")]
+        v.requests.clear()
+        return True
+
     second = badge_factory(2)
     v.requests.clear()
     rc, out = issue(second, "--id-number", GOOD)
     assert rc == PersonBanned.exit_code == 29, out.err
-    assert day.isoformat() in out.err and "商务局" in out.err and "bureau" in out.err
-    assert "theft" not in out.err and "2026-17" not in out.err
-    assert v.requests == [("POST", f"/api/v1/agencies/{AGENCY}/workers/enrol")]
-    assert blank(second)                                       # the badge was not touched
+    assert refused(out, AGENCY) and blank(second)              # the badge was not touched
 
-    # after its end: issued again; the badges revoked by the ban stay revoked
+    # a third agency, admitted after the ban, at its own desk: refused the same way
+    v.call("POST", "/api/v1/agencies", {"id": THIRD, "name": "第三家政服务社"}, op, 201)
+    third_key = v.call("POST", f"/api/v1/agencies/{THIRD}/api-keys", {"label": "c"}, op,
+                       201)["api_key"]
+    third = set_profile(d.parent / "third", verifier=v.url, api_key=third_key)
+    v.requests.clear()
+    rc, out = issue(second, "--id-number", GOOD, profile=third)
+    assert rc == PersonBanned.exit_code, out.err
+    assert refused(out, THIRD) and blank(second)
+
+    # after its end: the third agency issues; the badges revoked by the ban stay revoked
     v.app.config["FIXED_NOW"] = now + 31
-    rc, out = issue(second, "--id-number", GOOD)
+    rc, out = issue(second, "--id-number", GOOD, profile=third)
     assert rc == 0, out.err
     assert not blank(second)                             # (the earlier look was a real one)
-    states = sorted((b["serial"], b["state"]) for b in v.badges())
-    assert states == [("A4CF12000001", "revoked"), ("A4CF12000002", "active")]
-    other = v.call("GET", f"/api/v1/agencies/{OTHER}/workers", key=other_key, expect=200)
-    (w,) = other["workers"]
-    badges = v.call("GET", f"/api/v1/agencies/{OTHER}/workers/{w['id']}", key=other_key,
-                    expect=200)["badges"]
-    assert [b["state"] for b in badges] == ["revoked"]
+    assert [(b["serial"], b["state"]) for b in v.badges()] == [("A4CF12000001", "revoked")]
+
+    def states(agency, key):
+        (w,) = v.call("GET", f"/api/v1/agencies/{agency}/workers", key=key,
+                      expect=200)["workers"]
+        return [(b["serial"], b["state"]) for b in v.call(
+            "GET", f"/api/v1/agencies/{agency}/workers/{w['id']}", key=key,
+            expect=200)["badges"]]
+    assert states(OTHER, other_key) == [("A4CF12FFFF01", "revoked")]
+    assert states(THIRD, third_key) == [("A4CF12000002", "active")]
+    (person,) = v.call("GET", f"/api/v1/bureau/persons?agency={THIRD}&serial=A4CF12000002",
+                       key=bureau, expect=200)["persons"]
+    assert person["agencies"] == [AGENCY, THIRD, OTHER]        # one file, three agencies

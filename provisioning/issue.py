@@ -19,7 +19,6 @@ badge) and revoked. The badge is locked after the verifier has the registration 
 back; only then is the registration activated, so a badge is active in the verifier only
 once it is locked.
 """
-import datetime
 import hashlib
 import json
 import logging
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import serialization
 
 from host import idnumber, wire
+from host.localtime import local_date
 from host.wire import keys
 from host.wire.errors import WireError
 
@@ -150,7 +150,7 @@ class Issuer:
         """The ID number in its normal form; IdNumberRejected naming the rule it breaks (and
         `where` it came from, e.g. a line of a batch's list)."""
         try:
-            return idnumber.check(id_number, _today(self.now()))
+            return idnumber.check(id_number, local_date(self.now()))
         except idnumber.IdNumberInvalid as err:
             raise IdNumberRejected(err.part, f"{where}{err.part}") from None
 
@@ -294,12 +294,6 @@ class Issuer:
         except ProvisionError as e2:
             return f"revoke failed: {e2.reason}"
         return "registration revoked"
-
-
-def _today(t):
-    """The date in China (the birth-date check of an ID number)."""
-    return (datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
-            + datetime.timedelta(hours=8)).date()
 
 
 def _day(t):

@@ -4,13 +4,8 @@ month; with start day D > 1 the period named "YYYY-MM" runs from day D of the mo
 to day D-1 of month MM (D = 26: "2027-02" is 26 Jan .. 25 Feb)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
-
-
-def local_date(ts: int, tz: str = "Asia/Shanghai") -> date:
-    """The calendar date at Unix time ts in time zone tz."""
-    return datetime.fromtimestamp(ts, ZoneInfo(tz)).date()
 
 
 def period_of(ts: int, tz: str = "Asia/Shanghai", start_day: int = 1) -> str:

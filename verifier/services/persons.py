@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from host.localtime import local_date
+
 from ..models import Badge, Ban, Person, Worker
 from . import audit
 from .errors import Forbidden
 from .identity import Hasher
-from .periods import local_date
 from .reservations import serial_hex
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from host import idnumber, wire
+from host.localtime import local_date
 
 from ..models import Agency, ApiKey, Badge, Terminal, Worker
 from . import audit, persons, reservations
 from .auth import ROLES, hash_secret, new_secret
 from .identity import Hasher, Sealer
-from .periods import local_date
 from .errors import (BadRequest, Conflict, Forbidden, InvalidTransition, NotFound,
                      ServiceError)
 

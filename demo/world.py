@@ -62,19 +62,21 @@ def make_keys(d, now):
 
 
 def identity_env(d):
-    """The demo's ID-number seal key and person-hash secret, made once in its folder (a real
-    deployment keeps them in its configuration, docs/operator.md §6)."""
+    """The demo's ID-number seal key, person-hash secret and session-cookie key, made once in
+    its folder (a real deployment keeps them in its configuration, docs/operator.md §6)."""
     path = d / "identity.json"
-    if not path.exists():
+    k = json.loads(path.read_text()) if path.exists() else {}
+    if not {"seal", "person", "session"} <= set(k):
+        for name in ("seal", "person", "session"):
+            k.setdefault(name, os.urandom(32).hex())
         d.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"seal": os.urandom(32).hex(),
-                                    "person": os.urandom(32).hex()}))
+        path.write_text(json.dumps(k))
         path.chmod(0o600)
-    k = json.loads(path.read_text())
     return {"XINKA_ID_SEAL_KEYS": json.dumps({"demo": k["seal"]}),
             "XINKA_ID_SEAL_KEY_ID": "demo",
             "XINKA_PERSON_HASH_KEYS": json.dumps({"demo": k["person"]}),
-            "XINKA_PERSON_HASH_KEY_ID": "demo"}
+            "XINKA_PERSON_HASH_KEY_ID": "demo",
+            "XINKA_SECRET_KEY": k["session"]}
 
 
 class Verifier:

@@ -96,12 +96,13 @@ def b64(data):
 
 def identity_config():
     """TEST KEYS (derived from fixed labels, never for production): the verifier's ID-number
-    sealing key and the bureau's person-hash secrets, "t1" current and "t0" retired."""
+    sealing key, the bureau's person-hash secrets ("t1" current and "t0" retired) and the key
+    that signs the session cookie."""
     def k(label):
         return hashlib.sha256(b"xinka TEST KEY " + label.encode()).hexdigest()
     return {"ID_SEAL_KEYS": {"t1": k("seal t1")}, "ID_SEAL_KEY_ID": "t1",
             "PERSON_HASH_KEYS": {"t1": k("person t1"), "t0": k("person t0")},
-            "PERSON_HASH_KEY_ID": "t1"}
+            "PERSON_HASH_KEY_ID": "t1", "SECRET_KEY": k("session")}
 
 
 def make_app(db_url, world, **extra):

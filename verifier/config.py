@@ -31,6 +31,7 @@ DEFAULTS = {
     "RELOAD_WINDOW_S": 600,            # employer page: the first browser may reload this long
     "REVIEW_WINDOW_S": 7 * 86400,      # a consent view may be reviewed this long
     "SESSION_TTL_S": 8 * 3600,         # console sessions
+    "SECRET_KEY": None,                # signs the session cookie; None: <instance>/secret_key
     "STAFF_SCRYPT_N": 2 ** 15,         # console passwords: scrypt cost (>= 2^15 unless TESTING)
     "RECEIPT_SIGNING_KEY": None,       # visit receipts: EC P-256 private key (PEM, path, object)
     "VISIT_MAX_S": 12 * 3600,          # an open visit closes itself this long after arrival

@@ -43,12 +43,68 @@ def test_login_wrong_password_and_lockout(site):
     assert r.status_code == 401 and "Wrong username or password" in r.text
 
 
-def test_login_form_needs_its_double_submit_cookie(site):
+def test_login_form_needs_this_browsers_csrf_token(site):
     other = site.app.test_client()
-    r = other.post("/console/login", data={"username": STAFF_USER,
-                                           "password": STAFF_PASSWORD, "csrf": "forged"},
-                   headers=EN)
-    assert r.status_code == 401 and "The form expired" in r.text
+    for token in ("forged", _login_form(site.client)):     # made up; another browser's
+        r = other.post("/console/login", data={"username": STAFF_USER,
+                                               "password": STAFF_PASSWORD, "csrf": token},
+                       headers=EN)
+        assert r.status_code == 401 and "The form expired" in r.text
+        assert other.get("/console/workers").status_code == 302
+
+
+def test_the_session_cookie_is_signed_and_holds_nothing_personal(site):
+    c = site.login()
+    cookie = c.get_cookie("session")
+    assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
+    assert cookie.expires is None                    # gone with the browser; the row expires
+    text = cookie.value
+    for personal in (STAFF_USER, STAFF_PASSWORD, AGENCY):
+        assert personal not in text
+    forged = text[:-2] + ("AA" if text[-2:] != "AA" else "BB")   # the signature broken
+    c.set_cookie("session", forged, path="/")
+    assert c.get("/console/workers").status_code == 302
+
+
+def test_a_session_holds_in_every_process_until_logout_or_expiry(site):
+    """A second app on the same database and SECRET_KEY (another gunicorn worker) takes the
+    session; logout at one ends it at the other; the row's expiry ends it everywhere."""
+    from testkit.verifier import make_app
+    c = site.login()
+    other = make_app(site.app.config["DATABASE_URL"], site.world)
+    o = other.test_client()
+    o.set_cookie("session", c.get_cookie("session").value, path="/")
+    assert o.get("/console/workers", headers=EN).status_code == 200
+    assert c.post("/console/logout", data={"csrf": site.csrf(c, "/console/workers")}
+                  ).status_code == 303
+    assert o.get("/console/workers").status_code == 302
+    c = site.login()
+    o.set_cookie("session", c.get_cookie("session").value, path="/")
+    for app in (site.app, other):
+        app.config["FIXED_NOW"] = site.world.now + app.config["SESSION_TTL_S"] + 1
+    assert c.get("/console/workers").status_code == 302
+    assert o.get("/console/workers").status_code == 302
+    other.extensions["xinka"].db.engine.dispose()
+
+
+def test_without_a_configured_secret_key_the_processes_share_one_in_the_instance_folder(
+        tmp_path):
+    import stat
+
+    from flask import Flask
+
+    from verifier.views import browser
+    apps = [Flask("x", instance_path=str(tmp_path / "instance")) for _ in range(2)]
+    keys = {browser.secret_key(a) for a in apps}
+    path = tmp_path / "instance" / browser.SECRET_FILE
+    assert keys == {path.read_text()} and len(path.read_text()) == 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == [browser.SECRET_FILE]
+    apps[0].config["SECRET_KEY"] = "configured " * 4
+    assert browser.secret_key(apps[0]) == "configured " * 4     # the configuration wins
+    path.write_text("short")
+    with pytest.raises(ValueError, match="secret key"):
+        browser.secret_key(apps[1])
 
 
 def test_password_is_hashed_with_scrypt(site):

@@ -77,22 +77,30 @@ def test_codes_shown_to_people_have_texts():
     assert set(i18n.VERDICTS) == {colour.GREEN, colour.YELLOW, colour.RED}
 
 
-def test_a_changed_po_file_is_compiled_again(tmp_path):
-    """Apps of one process share the compiled catalogue, but never a stale one."""
-    po = tmp_path / "messages.po"
-    text = i18n.po_path("zh_CN").read_text(encoding="utf-8")
-    po.write_text(text, encoding="utf-8")
-    assert i18n.compile_po(po).gettext("Revoke") == "吊销"
-    assert i18n.compile_po(po) is not i18n.compile_po(po)           # one object per app
-    po.write_text(text.replace('msgstr "吊销"', 'msgstr "撤销"', 1), encoding="utf-8")
-    assert i18n.compile_po(po).gettext("Revoke") == "撤销"
+@pytest.mark.parametrize("loc", i18n.LOCALES)
+def test_the_mo_file_the_app_loads_is_the_compiled_po(loc, tmp_path):
+    """Flask-Babel loads messages.mo: it must say exactly what the .po says (after a change
+    of the .po: `flask --app verifier i18n-compile`)."""
+    fresh = dict(zip(i18n.LOCALES, tools.compile_all(tmp_path), strict=True))[loc]
+    with open(fresh, "rb") as f:
+        want = gettext.GNUTranslations(f)._catalog
+    with open(i18n.po_path(loc).with_suffix(".mo"), "rb") as f:
+        have = gettext.GNUTranslations(f)._catalog
+    assert have == want, "run `flask --app verifier i18n-compile`"
+    assert want["Revoke"] == ("吊销" if loc == "zh_CN" else "Revoke")
 
 
-def test_catalogue_compiles(tmp_path):
-    cat = i18n.Catalogue.load()
-    assert cat.translate("zh_CN", "Do not trust") == "无效，请勿信任"
-    assert cat.translate("en", "Do not trust") == "Do not trust"
-    assert cat.translate("zh_CN", "%(n)d min", n=3) == "3 分钟"
-    paths = tools.compile_all(tmp_path)
-    with open(paths[0], "rb") as f:
-        assert gettext.GNUTranslations(f).gettext("Revoke") == "吊销"
+def test_texts_follow_the_request_locale_and_the_exports_stay_chinese(sqlite_site):
+    from flask import g
+
+    app = sqlite_site.app
+    for lang, text in (("zh", "无效，请勿信任"), ("en", "Do not trust")):
+        with app.test_request_context(f"/?lang={lang}"):
+            app.preprocess_request()
+            assert i18n.t("Do not trust") == text
+            assert i18n.t_zh("Do not trust") == "无效，请勿信任"
+            assert i18n.t("Do not trust") == text       # force_locale restored the locale
+            assert g.locale == i18n.LANG_ARG[lang]
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert i18n.t("%(n)d min", n=3) == "3 分钟"

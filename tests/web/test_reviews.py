@@ -11,7 +11,7 @@ AGENCY1 = "A330101"
 
 
 def _csrf(text):
-    return re.search(r'name="csrf" value="(\w+)"', text).group(1)
+    return re.search(r'name="csrf" value="([^"]+)"', text).group(1)
 
 
 def view_consent(site, i, client=None):
@@ -142,3 +142,14 @@ def test_complaints_older_than_90_days_do_not_count(site):
     # (the status list held is now stale too: yellow for that reason only)
     assert verdict(r) == ("yellow", "status_stale")
     assert "complaints" not in r.text
+
+
+def test_a_review_changes_no_cookie_of_the_browser(site):
+    """The employer page's form token is the browser session's (Flask-WTF); the review
+    itself sets no cookie (a page whose cookies change is not restored from the back/forward
+    cache, and nothing about the review belongs in the browser)."""
+    path, csrf = view_consent(site, 5)
+    assert site.client.get_cookie("session") is not None
+    r = post_review(site.client, path, csrf, worker="W-0000005")
+    assert r.status_code == 201, r.text
+    assert r.headers.getlist("Set-Cookie") == []

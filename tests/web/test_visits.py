@@ -16,7 +16,6 @@ from tests.web.test_employer_page import EN, verdict
 from tests.verifier.conftest import make_app
 from verifier.models import FraudSignal, Household, Visit
 from verifier.services import visits
-from verifier.views.visits import visit_csrf
 
 HOUR = 3600
 
@@ -35,12 +34,13 @@ def offer(r):
 
 
 def csrf(r):
-    return re.search(r'name="csrf" value="(\w+)"', r.text).group(1)
+    return re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
 
 
 def form_token(client):
-    """The form token of this phone's pages (what every arrival/departure form carries)."""
-    return visit_csrf(client.get_cookie("xv", path="/t/").value)
+    """The CSRF token of this phone's browser session (what every form of its pages carries;
+    read from a page that has a form and changes nothing)."""
+    return csrf(client.get("/console/login"))
 
 
 def open_tap(site, i, client):
@@ -205,11 +205,15 @@ def test_forged_and_expired_household_cookie(vsite):
     assert (r.status_code, verdict(r)) == (403, ("red", "household_expired"))
     # the recovery code restores the household (a new key; the old cookie is replaced)
     r = c.post("/visits/recover", headers=EN, data={"code": code.lower()})
+    assert (r.status_code, verdict(r)) == (403, ("red", "bad_form"))     # no CSRF token
+    r = c.post("/visits/recover", headers=EN, data={"code": code.lower(),
+                                                     "csrf": form_token(c)})
     assert r.status_code == 200 and verdict(r) == ("green", "recover")
     _, r = arrive(site, 3, c)
     assert r.status_code == 201 and 'id="recovery"' not in r.text
     assert counts(site)[1] == 1
-    r = site.app.test_client().post("/visits/recover", headers=EN, data={"code": "AAAA"})
+    n = site.app.test_client()
+    r = n.post("/visits/recover", headers=EN, data={"code": "AAAA", "csrf": form_token(n)})
     assert (r.status_code, verdict(r)) == (403, ("red", "bad_recovery_code"))
 
 

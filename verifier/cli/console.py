@@ -35,7 +35,7 @@ def i18n_extract():
 @click.command("i18n-compile")
 @click.option("--out", "out_dir", default=None, help="default: beside each .po")
 def i18n_compile(out_dir):
-    """Write messages.mo for each locale (the app itself compiles in memory at startup)."""
+    """Write messages.mo for each locale: the catalogues the verifier loads (Flask-Babel)."""
     from ..i18n import tools
     for path in tools.compile_all(out_dir):
         click.echo(str(path))

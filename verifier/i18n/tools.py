@@ -2,7 +2,7 @@
 sources into messages.pot, merge them into the zh_CN and en .po files, compile .mo files.
 
     flask --app verifier i18n-extract     # after changing texts; then translate the .po files
-    flask --app verifier i18n-compile     # optional: .mo files (the app compiles in memory)
+    flask --app verifier i18n-compile     # after translating: the .mo files the app loads
 """
 import pathlib
 
@@ -70,8 +70,8 @@ def update():
 
 
 def compile_all(out_dir=None):
-    """Write messages.mo for each locale (beside its .po, or under out_dir/<locale>/
-    LC_MESSAGES/); returns the paths."""
+    """Write messages.mo for each locale (beside its .po, where Flask-Babel loads it, or in
+    the same layout under out_dir); returns the paths, in the order of LOCALES."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -81,7 +81,7 @@ def compile_all(out_dir=None):
         with open(po, "rb") as f:
             cat = read_po(f, locale=loc)
         mo = po.with_suffix(".mo") if out_dir is None else \
-            pathlib.Path(out_dir) / loc / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            pathlib.Path(out_dir) / po.parent.parent.name / "LC_MESSAGES" / f"{DOMAIN}.mo"
         mo.parent.mkdir(parents=True, exist_ok=True)
         with open(mo, "wb") as f:
             write_mo(f, cat, use_fuzzy=False)

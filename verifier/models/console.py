@@ -38,12 +38,12 @@ class StaffUser(Base):
 
 
 class StaffSession(Base):
-    """A console session: the cookie carries a random secret, the table its SHA-256 and the
-    session's CSRF token. Any verifier process can check it (processes are stateless)."""
+    """A console session: the signed session cookie carries a random secret (Flask-Login's
+    user id), the table its SHA-256 and the expiry. Any verifier process can check it
+    (processes are stateless); logout deletes the row."""
     __tablename__ = "staff_sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
-    csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
 

@@ -1,13 +1,12 @@
-"""Console users (agency staff): passwords, sessions, CSRF tokens.
+"""Console users (agency staff): passwords and sessions.
 
 - Passwords: scrypt (hashlib.scrypt, RFC 7914) with N=2^15 (`STAFF_SCRYPT_N`), r=8, p=1
   (32 MiB), a 16-byte random salt; stored as `scrypt$N$r$p$salt$hash` (base64) so the cost
   can be raised later and old hashes still verify (and are re-hashed at the next login).
 - Five wrong passwords in a row lock the account for LOCK_S seconds.
-- Sessions live in the database (any process can check them): the cookie carries 256 random
-  bits, the table their SHA-256, the expiry and the session's CSRF token.
-- CSRF: every console POST carries the session's token in a form field (`csrf`); the login
-  form, before a session exists, uses a double-submit cookie.
+- Sessions live in the database (any process can check them, logout ends them at once): the
+  signed session cookie carries 256 random bits (views/browser.py, Flask-Login), the table
+  their SHA-256 and the expiry. CSRF is Flask-WTF's (views/browser.py).
 """
 from __future__ import annotations
 
@@ -112,18 +111,17 @@ def authenticate(session: Session, username: str | None, password: str | None,
 
 
 def start_session(session: Session, user: StaffUser, now: int,
-                  ttl: int = SESSION_TTL_S) -> tuple[str, str]:
-    """(cookie secret, csrf token) of a new session for user."""
+                  ttl: int = SESSION_TTL_S) -> str:
+    """The secret of a new session for user (what the session cookie carries)."""
     secret = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32)
     session.execute(delete(StaffSession).where(StaffSession.expires_at < now))
-    session.add(StaffSession(token_hash=_hash(secret), user_id=user.id, csrf=csrf,
-                             created_at=now, expires_at=now + ttl))
+    session.add(StaffSession(token_hash=_hash(secret), user_id=user.id, created_at=now,
+                             expires_at=now + ttl))
     audit.append(session, f"staff:{user.username}", "staff.login", user.username, now,
                  agency_id=user.agency_id)
     session.flush()
     log.info("console login: user %d of agency %s", user.id, user.agency_id)
-    return secret, csrf
+    return secret
 
 
 def current(session: Session, secret: str | None,
@@ -143,11 +141,6 @@ def current(session: Session, secret: str | None,
 def end_session(session: Session, secret: str | None) -> None:
     if secret:
         session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(secret)))
-
-
-def csrf_ok(expected: str | None, presented: object) -> bool:
-    return bool(expected) and isinstance(presented, str) and \
-        hmac.compare_digest(expected.encode(), presented.encode())
 
 
 def _hash(secret: str) -> str:

@@ -24,17 +24,15 @@ def wire_status(reason):
 
 
 def init_app(app):
-    from . import admission, api, bureau, compact, ops, registry
-    app.register_blueprint(admission.bp)
-    app.register_blueprint(bureau.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(compact.bp)
-    app.register_blueprint(registry.bp)
-    app.register_blueprint(ops.bp)
+    from . import admission, api, browser, bureau, compact, ops, registry
     from . import console, employer, html, observe, reports, visits
-    observe.init_app(app)
-    html.init_app(app)
-    for bp in (employer.bp, visits.bp, visits.api, console.bp, reports.bp, reports.api):
+    apis = (admission.bp, bureau.bp, api.bp, compact.bp, registry.bp, ops.bp, visits.api,
+            reports.api)
+    observe.init_app(app)        # first: the request id and timer of every request
+    html.init_app(app)           # the request's locale, for a refusal page too
+    browser.init_app(app)        # then the CSRF check (a before_request of Flask-WTF)
+    browser.exempt_apis(apis)
+    for bp in apis + (employer.bp, visits.bp, console.bp, reports.bp):
         app.register_blueprint(bp)
 
     @app.errorhandler(ServiceError)

@@ -1,31 +1,27 @@
 """The agency console (`/console/…`): staff login, workers and badges with search and cursor
 pagination, a worker's page, badge actions and 注销 with confirmation, complaint
-resolution, terminals. Every POST carries the session's CSRF token; the login form a
-double-submit cookie. Logic in services/console.py, services/staff.py, services/registry.py.
+resolution, terminals. Sessions on Flask-Login, CSRF on Flask-WTF (views/browser.py): every
+POST, the login form's included, carries the session's CSRF token. Logic in
+services/console.py, services/staff.py, services/registry.py.
 """
-import functools
-import secrets
-
-from flask import (Blueprint, abort, current_app, g, make_response, redirect,
-                   render_template, request, url_for)
+import flask_login
+from flask import (Blueprint, abort, g, make_response, redirect, render_template, request,
+                   session, url_for)
+from flask_login import current_user, login_required  # sets g.staff (views/browser.py)
+from flask_wtf.csrf import CSRFError
 
 from ..i18n.messages import N_
 from ..models import Worker
 from ..services import colour, console, registry, reviews, staff
 from ..services.errors import ServiceError
 from . import html
+from .browser import ConsoleUser, login_manager
 from .common import ext, rate_limited_post, refused
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-SESSION_COOKIE = "xs"
-LOGIN_COOKIE = "xl"
 BADGE_ACTIONS = ("suspend", "reinstate", "lose", "revoke")
 DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "profile", "resolve", "identity"}
-
-
-def _secure():
-    return bool(current_app.config.get("COOKIE_SECURE")) or request.is_secure
 
 
 def _page(template, status=200, **kw):
@@ -33,27 +29,24 @@ def _page(template, status=200, **kw):
     return html.security_headers(resp)
 
 
-def login_required(view):
-    @functools.wraps(view)
-    def wrapper(*a, **kw):
-        x = ext()
-        with x.db.session() as s:
-            user, sess = staff.current(s, request.cookies.get(SESSION_COOKIE), x.now())
-            if user is not None:
-                s.expunge(user)
-                s.expunge(sess)
-        if user is None:
-            refused("no_session", "sent to the login page")
-            return redirect(url_for("console.login", next=request.full_path))
-        if request.method == "POST" and not staff.csrf_ok(sess.csrf, request.form.get("csrf")):
-            refused("csrf", f"console user {user.id}")
-            return _page("console/message.html", 403, title_msg=N_("Request refused"),
-                         text_msg=N_("The form expired or came from elsewhere. Reload the "
-                                     "page and try again."))
-        g.staff, g.csrf, g.agency_id = user, sess.csrf, user.agency_id
-        g.actor = f"staff:{user.username}"
-        return view(*a, **kw)
-    return wrapper
+@login_manager.unauthorized_handler
+def _to_login():
+    refused("no_session", "sent to the login page")
+    return redirect(url_for("console.login", next=request.full_path))
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_refused(err):
+    """A POST without this session's CSRF token: the login form is shown again, a signed-out
+    browser goes to the login page, a signed-in one gets the refusal page."""
+    if request.endpoint == "console.login":
+        return _login_page("form_expired")
+    if not current_user.is_authenticated:
+        return _to_login()
+    refused("csrf", f"console user {g.staff.id}: {err.description}")
+    return _page("console/message.html", 403, title_msg=N_("Request refused"),
+                 text_msg=N_("The form expired or came from elsewhere. Reload the "
+                             "page and try again."))
 
 
 def _safe_next(target):
@@ -64,34 +57,29 @@ def _safe_next(target):
 @bp.route("/login", methods=["GET", "POST"])
 @rate_limited_post
 def login():
+    if request.method != "POST":
+        return _login_page(None)
     x = ext()
-    error = None
-    if request.method == "POST":
-        f = request.form
-        if not staff.csrf_ok(request.cookies.get(LOGIN_COOKIE), f.get("csrf")):
-            error = "form_expired"
-        else:
-            with x.db.session() as s:
-                user, error = staff.authenticate(s, f.get("username", "")[:64],
-                                                 f.get("password", "")[:256], x.now(),
-                                                 x.config["STAFF_SCRYPT_N"])
-                if user is not None:
-                    secret, _ = staff.start_session(s, user, x.now(),
-                                                    x.config["SESSION_TTL_S"])
-            if error is None:
-                resp = redirect(_safe_next(f.get("next")), 303)
-                resp.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="Lax",
-                                secure=_secure(), path="/console/")
-                resp.delete_cookie(LOGIN_COOKIE, path="/console/")
-                return html.security_headers(resp)
+    f = request.form
+    with x.db.session() as s:
+        user, error = staff.authenticate(s, f.get("username", "")[:64],
+                                         f.get("password", "")[:256], x.now(),
+                                         x.config["STAFF_SCRYPT_N"])
+        if user is not None:
+            secret = staff.start_session(s, user, x.now(), x.config["SESSION_TTL_S"])
+            s.expunge(user)
+    if error is not None:
+        return _login_page(error)
+    session.clear()                 # nothing from before the login carries over
+    flask_login.login_user(ConsoleUser(user, secret))
+    return html.security_headers(redirect(_safe_next(f.get("next")), 303))
+
+
+def _login_page(error):
     if error:
         refused(error, "console login")
-    token = secrets.token_urlsafe(24)
-    resp = _page("console/login.html", 401 if error else 200, csrf=token, error=error,
+    return _page("console/login.html", 401 if error else 200, error=error,
                  next=request.values.get("next", ""))
-    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=_secure(),
-                    path="/console/")
-    return resp
 
 
 @bp.post("/logout")
@@ -99,10 +87,10 @@ def login():
 def logout():
     x = ext()
     with x.db.session() as s:
-        staff.end_session(s, request.cookies.get(SESSION_COOKIE))
-    resp = redirect(url_for("console.login"), 303)
-    resp.delete_cookie(SESSION_COOKIE, path="/console/")
-    return html.security_headers(resp)
+        staff.end_session(s, current_user.secret)
+    flask_login.logout_user()
+    session.clear()
+    return html.security_headers(redirect(url_for("console.login"), 303))
 
 
 @bp.get("/")

@@ -1,11 +1,10 @@
 """The employer page: `GET /t/<b64>` (the badge's NDEF URL) and the review form it offers
 after a consent view. Logic in services/employer.py, colours in services/colour.py."""
-import hashlib
-import hmac
 import re
 import secrets
 
 from flask import Blueprint, current_app, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
 
 from ..i18n.visits import SERVICE_NAMES, VISIT_REFUSALS
 from ..services import employer, reviews
@@ -26,10 +25,6 @@ def _viewer():
     if _SECRET.fullmatch(secret):
         return secret, False
     return secrets.token_urlsafe(24), True
-
-
-def review_csrf(secret):
-    return hashlib.sha256(("review-form:" + secret).encode()).hexdigest()[:32]
 
 
 def _finish(resp, secret=None):
@@ -77,7 +72,7 @@ def _page_response(x, page, b64, secret, new, offer):
         refused(page.decision.headline, f"red page, {page.purpose or 'unread'} tap"
                 + (f", agency {page.agency_id}" if page.agency_id else ""))
     body = render_template("employer/page.html", page=page, b64=b64,
-                           review_csrf=review_csrf(secret), categories=reviews.CATEGORIES,
+                           categories=reviews.CATEGORIES,
                            reload_min=x.config["RELOAD_WINDOW_S"] // 60, offer=offer,
                            SERVICE_NAMES=SERVICE_NAMES, VISIT_REFUSALS=VISIT_REFUSALS)
     return _finish(make_response(body, status), secret if new else None)
@@ -88,23 +83,32 @@ def review(b64):
     x = ext()
     secret = request.cookies.get(VIEWER_COOKIE, "")
     f = request.form
-    ok = _SECRET.fullmatch(secret) is not None and \
-        hmac.compare_digest(review_csrf(secret), f.get("csrf", ""))
     try:
-        if not ok:
-            raise reviews.ReviewRefused("no viewer cookie or form token", reason="not_viewer")
+        if _SECRET.fullmatch(secret) is None:       # (the form's CSRF token: views/browser.py)
+            raise reviews.ReviewRefused("no viewer cookie", reason="not_viewer")
         with x.db.session() as s:
             reviews.submit(s, employer.token_hash_of(b64), employer.viewer_hash(secret),
                            f.get("agency", ""), f.get("worker", ""), f.get("stars"),
                            f.get("category"), f.get("comment"), x.now(),
                            x.config["REVIEW_WINDOW_S"])
     except ServiceError as err:
-        reason = err.reason if err.reason in _REFUSALS else "bad_review"
-        refused(reason, "review")
-        body = render_template("employer/review_result.html", ok=False, reason=reason)
-        return _finish(make_response(body, err.http_status))
+        return _review_refused(err.reason if err.reason in _REFUSALS else "bad_review",
+                               err.http_status)
     body = render_template("employer/review_result.html", ok=True, reason=None)
     return _finish(make_response(body, 201))
+
+
+def _review_refused(reason, status):
+    refused(reason, "review")
+    body = render_template("employer/review_result.html", ok=False, reason=reason)
+    return _finish(make_response(body, status))
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_refused(err):
+    """A review form without this browser's CSRF token: the same refusal as a review from a
+    browser that was not shown the tap."""
+    return _review_refused("not_viewer", 403)
 
 
 _REFUSALS = ("no_consent_tap", "not_viewer", "other_worker", "already_reviewed",

@@ -3,11 +3,10 @@ service (`POST /t/<b64>/depart`), the household's receipt page (`GET /visits/<id
 signed receipt (`GET /visits/<id>/receipt.cose`), the verifier's receipt key
 (`GET /api/v1/receipt-key`) and household recovery (`POST /visits/recover`). No JavaScript;
 logic in services/visits.py."""
-import hashlib
-import hmac
 import logging
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from host import wire
@@ -26,10 +25,6 @@ api = Blueprint("visits_api", __name__)      # the receipt key: an API route (Op
 
 HOUSEHOLD_COOKIE = "xh"
 COSE_TYPE = "application/cose; cose-type=\"cose-sign1\""
-
-
-def visit_csrf(secret):
-    return hashlib.sha256(("visit-form:" + secret).encode()).hexdigest()[:32]
 
 
 def receipt_key() -> PrivateKey | None:
@@ -63,7 +58,7 @@ def offer_context(session, page, b64, viewer_secret, now):
     except visits.VisitRefused as err:
         return {"kind": "household", "reason": err.reason}
     kind, visit = visits.offer(session, h, view.badge_kid, household, now, cfg["VISIT_MAX_S"])
-    return {"kind": kind, "visit": visit, "b64": b64, "csrf": visit_csrf(viewer_secret),
+    return {"kind": kind, "visit": visit, "b64": b64,
             "services": visits.catalogue(cfg, page.agency_id), "household": household}
 
 
@@ -79,13 +74,18 @@ def _refusal(err, status=None):
     return employer_view._finish(make_response(body, status or err.http_status))
 
 
+@bp.errorhandler(CSRFError)
+def _csrf_refused(err):
+    """A visit form without this browser's CSRF token."""
+    return _refusal(visits.VisitRefused(reason="bad_form"), 403)
+
+
 def _tap_action(b64, action):
     x = ext()
     cfg = x.config
     secret = request.cookies.get(employer_view.VIEWER_COOKIE, "")
     now = x.now()
-    if not employer_view._SECRET.fullmatch(secret) or \
-            not hmac.compare_digest(visit_csrf(secret), request.form.get("csrf", "")):
+    if not employer_view._SECRET.fullmatch(secret):   # (the CSRF token: views/browser.py)
         return _refusal(visits.VisitRefused(reason="bad_form"), 403)
     token_hash = employer.token_hash_of(b64)
     new = None

@@ -30,7 +30,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from host.wire import sample  # noqa: E402
-from testkit.pg import free_port  # noqa: E402
+from hardware.sim.ports import free_port  # noqa: E402
 from testkit.verifier import Env, make_app  # noqa: E402
 from verifier.migrate import upgrade  # noqa: E402
 

@@ -28,6 +28,10 @@ fi
 if ! command -v redis-server >/dev/null 2>&1; then
     debian_install Redis "Redis tests will be skipped (or fail under CI=true)" redis-server
 fi
+# The proxy tests (tests/ops/test_nginx.py) run Debian's nginx with deploy/nginx/xinka-verifier.conf.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    debian_install nginx "nginx tests will be skipped (or fail under CI=true)" nginx
+fi
 # The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Debian's
 # chromedriver (Selenium; no browser download); a CJK font so screenshots show Chinese.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

@@ -16,7 +16,7 @@ import time
 
 from cryptography.hazmat.primitives import serialization as ser
 
-from testkit.pg import free_port
+from hardware.sim.ports import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,10 @@ def world_config(world, folder):
         (keys / f"{agency_id}.pem").write_bytes(key.private_bytes(
             ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()))
     from host.wire import sample
-    return {"XINKA_AUTHORITY_KEY": str(folder / "authority.pem"),
+
+    from .verifier import identity_config
+    return {"XINKA_SECRET_KEY": identity_config()["SECRET_KEY"],  # every worker signs alike
+            "XINKA_AUTHORITY_KEY": str(folder / "authority.pem"),
             "XINKA_STATUS_KEY_DIR": str(keys),
             "XINKA_STATUS_BASE_URL": "https://" + sample.STATUS_HOST,
             "XINKA_FIXED_NOW": str(world.now), "XINKA_STATUS_CHECK_MS": "0"}

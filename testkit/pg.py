@@ -5,21 +5,17 @@ every server command runs through `runuser -u postgres`."""
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
+
+from hardware.sim.ports import free_port
+
 
 
 def find_bin(name):
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
                    key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
     return found[-1] if found else shutil.which(name)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:

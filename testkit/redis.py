@@ -5,7 +5,7 @@ import subprocess
 import tempfile
 import time
 
-from testkit.pg import free_port
+from hardware.sim.ports import free_port
 
 
 class RedisServer:

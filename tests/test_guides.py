@@ -4,9 +4,10 @@ docs/operator.md runs, in order, in one bash shell in an empty folder, against t
 import os
 import pathlib
 import re
-import socket
 import subprocess
 import sys
+
+from hardware.sim.ports import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"^```sh runnable\n(.*?)^```", re.S | re.M)
@@ -14,12 +15,6 @@ FENCE = re.compile(r"^```sh runnable\n(.*?)^```", re.S | re.M)
 
 def blocks(path):
     return FENCE.findall(path.read_text(encoding="utf-8"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_operator_guide_runnable_blocks(tmp_path):

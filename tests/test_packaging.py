@@ -19,7 +19,6 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,15 +29,18 @@ import zipfile
 
 import pytest
 
+from hardware.sim.ports import free_port
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 TOP_LEVEL = ("host", "verifier", "provisioning", "authority", "hardware", "demo")  # as themselves
 AGENCY = "A330100"
 
-# Files in package folders that no code reads at run time (documentation, compiled catalogues
-# that the verifier builds in memory and .gitignore keeps out).
-NOT_RUNTIME = ("*.md", "*.mo", "*.pyc")
+# Files in package folders that no code reads at run time (documentation, bytecode); the
+# verifier's compiled catalogues (messages.mo) are runtime files: Flask-Babel loads them.
+NOT_RUNTIME = ("*.md", "*.pyc")
+INSTALL_SCRIPT = "deploy/install-wheel.sh"      # the container file runs it too
 
 
 # ---------------------------------------------------------------------------- the tree
@@ -129,8 +131,10 @@ def test_package_data_covers_the_runtime_files():
     # the kinds the issue names are all there (a glob that silently matches nothing fails here)
     for must in ("verifier/templates/console/base.html", "verifier/templates/employer/page.html",
                  "verifier/static/console.css", "verifier/i18n/messages.pot",
-                 "verifier/i18n/zh_CN/LC_MESSAGES/messages.po",
+                 "verifier/i18n/zh_Hans_CN/LC_MESSAGES/messages.po",
                  "verifier/i18n/en/LC_MESSAGES/messages.po",
+                 "verifier/i18n/zh_Hans_CN/LC_MESSAGES/messages.mo",
+                 "verifier/i18n/en/LC_MESSAGES/messages.mo",
                  "verifier/migrations/env.py", "verifier/migrations/script.py.mako",
                  "verifier/migrations/versions/0001_initial_schema.py",
                  "hardware/badge/board.json", "hardware/terminal/board.json",
@@ -205,19 +209,16 @@ class Installed:
         self.wheel = None
 
     def install(self):
+        """deploy/install-wheel.sh, the container file's install step, on a copy of the
+        tree: the wheel built, a fresh virtualenv, the wheel installed with its dependencies."""
         src = self.src
         shutil.copytree(ROOT, src, ignore=_copy_ignore(ROOT), symlinks=True)
         dist = self.base / "dist"
-        _pip([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist),
-              str(src)], self.work, self.env, "building the wheel")
+        _pip(["sh", str(src / INSTALL_SCRIPT), str(src), str(self.venv), str(dist)],
+             self.work, dict(self.env, PYTHON=sys.executable), "building and installing the wheel")
         wheels = sorted(dist.glob("xinka-*.whl"))
         assert len(wheels) == 1, wheels
         self.wheel = wheels[0]
-        r = subprocess.run([sys.executable, "-m", "venv", str(self.venv)], cwd=self.work,
-                           env=self.env, capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stdout + r.stderr
-        _pip([str(self.bin / "python"), "-m", "pip", "install", "--quiet", str(self.wheel)],
-             self.work, self.env, "installing the wheel")
         return self
 
     def run(self, *cmd, env=None, timeout=300):
@@ -358,12 +359,6 @@ def _b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _call(url, method="GET", body=None, key=None, raw=None, ctype="application/json"):
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
     req = urllib.request.Request(url, data=data, method=method)
@@ -402,7 +397,7 @@ def test_served_verifier_answers_a_real_tap(installed):
     api_key = flask("apikey-create", "--agency", AGENCY, "--label", "desk").splitlines()[-1]
     flask("status-publish", AGENCY)
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = installed.base / "gunicorn.log"
     with open(log_path, "wb") as log:
@@ -423,6 +418,9 @@ def test_served_verifier_answers_a_real_tap(installed):
                 pass
             assert time.monotonic() < deadline, "no /healthz in 60 s:\n" + log_path.read_text()
             time.sleep(0.1)
+        # no SECRET_KEY configured: the installed app made one in its instance folder, 0600
+        secret = installed.venv / "var" / "verifier-instance" / "secret_key"
+        assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_text()) == 64
 
         # provisioning, as the technician's tool does it: reserve, sign, register, activate
         mac, worker_ref = "A4CF12ABCDEF", "W-0000001"

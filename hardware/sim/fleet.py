@@ -20,7 +20,6 @@ import argparse
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import time
 
 from hardware.sim import runner
 from hardware.sim.lines import LineReader
+from hardware.sim.ports import free_udp_port
 from hardware.sim.provision_sim import BUILD_PATH, provision_for_sim
 
 ROOT = runner.ROOT
@@ -60,14 +60,6 @@ def heap_budget():
                           "import gc; gc.collect(); print(gc.mem_free())"],
                          capture_output=True, text=True, check=True)
     return int(out.stdout)
-
-
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class SimBadge(LineReader):

@@ -3,11 +3,11 @@ first list, a key rotation with its overlap (a badge signed with the old key sta
 signed with the new key is green), a suspension (both red once the list is pushed), and every
 refused push: not newer, signed by another authority, an agency's API key, no verifier at the
 address — each with its own exit code and the verifier's state unchanged."""
-import socket
 
 import pytest
 
 from authority.errors import EXIT_CODES
+from hardware.sim.ports import free_port
 from host.wire import keys, sample
 from testkit.verifier import b64
 from verifier.services import registry, status
@@ -107,9 +107,7 @@ def test_publish_rotate_suspend_on_a_real_verifier(tool, verifier, agency_key, t
 
     # suspension: both badges red once the list without the agency is pushed
     tool("agency", "suspend", AGENCY, "--reason", "licence withdrawn")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    closed = f"http://127.0.0.1:{free_port()}"          # nothing listens there
     out = tool("publish", "--verifier", closed, "--api-key", v.operator,
                expect=EXIT_CODES["verifier_unreachable"])
     assert "push" in out and (tool.folder / "trust-3.cwt").exists() and v.held_seq() == 2

@@ -4,11 +4,11 @@ The helpers drive the model only through its two real interfaces: the simulated 
 (datasheet I2C protocol: MEMA + 16 bytes, FEh REGA MASK REGDAT) and RF frames without CRC.
 """
 import pathlib
-import socket
 import subprocess
 
 from hardware.nt3h2111.model import NT3H2111
 from hardware.sim.i2c import SimI2C
+from hardware.sim.ports import free_udp_port  # noqa: F401  (for the tests of this package)
 from host import build
 
 ADDR = 0x55
@@ -83,14 +83,6 @@ def activate(tag):
     assert tag.rf_exchange(b"\x93\x70" + cl1) == b"\x04"
     cl2 = tag.rf_exchange(b"\x95\x20")
     return tag.rf_exchange(b"\x95\x70" + cl2)
-
-
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def compile_hardware(out_dir):

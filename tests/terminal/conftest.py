@@ -2,7 +2,6 @@
 a real verifier app served on 127.0.0.1 (tests/verifier/conftest.py's Env: trust list imported,
 agencies, terminals with tokens, badges registered), and a provisioned SimTerminal."""
 import json
-import socket
 import threading
 from email.utils import formatdate
 
@@ -12,6 +11,7 @@ from werkzeug.serving import make_server
 
 from hardware.sim import fleet as simfleet
 from hardware.sim import terminal as simterminal
+from hardware.sim.ports import free_port
 from host.wire import compact, sample
 
 N_BADGES = 3
@@ -36,14 +36,6 @@ def fleet(build, world, tmp_path_factory):
     f = simfleet.Fleet(N_BADGES, tmp_path_factory.mktemp("badges"), build, world).start()
     yield f
     f.stop()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Verifier:

@@ -7,7 +7,8 @@ and the terminal keeps its last good list."""
 import pytest
 
 from tests.host.test_idnumber import GOOD
-from tests.terminal.conftest import Verifier, free_port
+from hardware.sim.ports import free_port
+from tests.terminal.conftest import Verifier
 from tests.terminal.test_esp32_terminal import beeps, tap
 from tests.verifier.conftest import (db_kind, new_database, pg_cluster,  # noqa: F401
                                      sqlite_template)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from host.wire import sample
 from tests.verifier.conftest import Env, make_app, new_database
-from testkit.pg import free_port
+from hardware.sim.ports import free_port
 from verifier.models import Attendance, Checkin, Tap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -62,4 +62,6 @@ for chip in c3 s3; do
     fi
 done
 echo "== running the test suite"
-exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 "$@"
+# Two worker processes (pytest-xdist), each taking whole test files (module fixtures such as
+# the built wheel or a served demo are made once); ports: tests/conftest.py.
+exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 -n 2 --dist loadfile "$@"

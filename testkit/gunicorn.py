@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import serialization as ser
 
 from hardware.sim.ports import free_port
 
+from .verifier import identity_config
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -31,8 +33,6 @@ def world_config(world, folder):
         (keys / f"{agency_id}.pem").write_bytes(key.private_bytes(
             ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()))
     from host.wire import sample
-
-    from .verifier import identity_config
     return {"XINKA_SECRET_KEY": identity_config()["SECRET_KEY"],  # every worker signs alike
             "XINKA_AUTHORITY_KEY": str(folder / "authority.pem"),
             "XINKA_STATUS_KEY_DIR": str(keys),

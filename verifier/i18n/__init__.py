@@ -9,8 +9,9 @@ module.
   keyword arguments).
 - The locale of a request: `?lang=` (zh/en, remembered in a cookie), then that cookie, then
   `Accept-Language`; Chinese (zh_CN) by default.
-- `flask --app verifier i18n-extract` rewrites messages.pot from the sources, merges it into
-  both .po files and compiles them (verifier/i18n/tools.py).
+- `flask --app verifier i18n-extract` rewrites messages.pot from the sources and merges it
+  into both .po files; `i18n-compile` writes the .mo files the app loads
+  (verifier/i18n/tools.py).
 
 Codes that the services return (verdict reasons, complaint categories) get their texts in
 verifier/i18n/messages.py, marked with `N_` so extraction finds them; that module imports
@@ -18,6 +19,7 @@ nothing, so services may use it.
 """
 import pathlib
 
+import babel
 import flask_babel
 
 from .messages import (ACTIONS, BADGE_STATES, CATEGORIES, REASONS, REVIEW_REFUSALS,  # noqa: F401
@@ -35,7 +37,6 @@ COOKIE = "lang"
 def po_path(locale):
     """The .po file of a locale, in the folder Flask-Babel looks in: Babel names zh_CN by its
     script too (zh_Hans_CN)."""
-    import babel
     return HERE / str(babel.Locale.parse(locale)) / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 

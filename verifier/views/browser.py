@@ -18,13 +18,13 @@ import logging
 import os
 import secrets
 
-from flask import g, request
+from flask import g
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
 from ..services import staff
-from .common import ext
+from .common import cookie_secure, ext
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +85,10 @@ def secret_key(app):
 
 
 class _Sessions(SecureCookieSessionInterface):
-    """Flask's signed cookie, Secure also on a request that came over HTTPS."""
+    """Flask's signed cookie, Secure as the pages' other cookies are (views/common.py)."""
 
     def get_cookie_secure(self, app):
-        return super().get_cookie_secure(app) or request.is_secure
+        return cookie_secure()
 
 
 def init_app(app):
@@ -96,14 +96,12 @@ def init_app(app):
     app.secret_key = secret_key(app)
     app.session_interface = _Sessions()
     cfg.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-               SESSION_COOKIE_SECURE=bool(cfg.get("COOKIE_SECURE")),
                WTF_CSRF_FIELD_NAME="csrf", WTF_CSRF_TIME_LIMIT=None,
                WTF_CSRF_SSL_STRICT=False)
     csrf.init_app(app)
     # no `current_user` in every template: it would load the user, and so touch the session
     # cookie, on every page (an employer's too); console templates use g.staff
     login_manager.init_app(app, add_context_processor=False)
-    login_manager.session_protection = "basic"
 
 
 def exempt_apis(blueprints):

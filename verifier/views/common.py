@@ -34,6 +34,11 @@ def redact_taps(text):
     return _TAP.sub("/t/…", text)
 
 
+def cookie_secure():
+    """Cookies of the pages are Secure with COOKIE_SECURE, and on any request over HTTPS."""
+    return bool(current_app.config.get("COOKIE_SECURE")) or request.is_secure
+
+
 def refused(reason, detail=None):
     """Name the reason (and context, never personal data) of this request's refusal for the
     request log: one INFO line per refused request (views/__init__.py)."""

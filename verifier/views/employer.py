@@ -10,7 +10,7 @@ from ..i18n.visits import SERVICE_NAMES, VISIT_REFUSALS
 from ..services import employer, reviews
 from ..services.errors import ServiceError
 from . import html, visits
-from .common import ext, rate_limited, refused
+from .common import cookie_secure, ext, rate_limited, refused
 
 bp = Blueprint("employer", __name__)
 
@@ -29,10 +29,8 @@ def _viewer():
 
 def _finish(resp, secret=None):
     if secret is not None:
-        cfg = current_app.config
         resp.set_cookie(VIEWER_COOKIE, secret, max_age=30 * 86400, httponly=True,
-                        samesite="Lax", secure=bool(cfg.get("COOKIE_SECURE")) or
-                        request.is_secure, path="/t/")
+                        samesite="Lax", secure=cookie_secure(), path="/t/")
     return html.security_headers(resp, current_app.extensions["xinka_inline_style"])
 
 

@@ -17,7 +17,7 @@ from ..models import TapView
 from ..services import employer, keys, visits
 from ..services.errors import ServiceError
 from . import employer as employer_view
-from .common import ext, refused
+from .common import cookie_secure, ext, refused
 
 log = logging.getLogger(__name__)
 bp = Blueprint("visits", __name__)
@@ -38,7 +38,7 @@ def _household_secret():
 def _set_household(resp, secret):
     cfg = current_app.config
     resp.set_cookie(HOUSEHOLD_COOKIE, secret, max_age=cfg["HOUSEHOLD_TTL_S"], httponly=True,
-                    samesite="Lax", secure=bool(cfg.get("COOKIE_SECURE")) or request.is_secure,
+                    samesite="Lax", secure=cookie_secure(),
                     path="/")
     return resp
 

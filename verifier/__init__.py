@@ -42,7 +42,9 @@ def create_app(test_config=None):
 
     from . import cli, limits
     from .extension import Xinka
+    from .services.signals import Thresholds
     from .views import init_app as init_views
+    Thresholds.of(app.config)                   # a wrong FRAUD_THRESHOLDS stops the start
     x = Xinka().init_app(app)
     init_views(app)
     limits.init_app(app)

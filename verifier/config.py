@@ -30,6 +30,7 @@ DEFAULTS = {
     "COOKIE_SECURE": False,            # console/employer cookies Secure (also on HTTPS requests)
     "RELOAD_WINDOW_S": 600,            # employer page: the first browser may reload this long
     "REVIEW_WINDOW_S": 7 * 86400,      # a consent view may be reviewed this long
+    "VISIT_REVIEW_WINDOW_S": 30 * 86400,   # a verified visit may be reviewed this long
     "SESSION_TTL_S": 8 * 3600,         # console sessions
     "SECRET_KEY": None,                # signs the session cookie; None: <instance>/secret_key
     "STAFF_SCRYPT_N": 2 ** 15,         # console passwords: scrypt cost (>= 2^15 unless TESTING)
@@ -41,6 +42,8 @@ DEFAULTS = {
     "PERSON_HASH_KEYS": {},            # key id -> secret (hex, >= 32 bytes): the person hash
     "PERSON_HASH_KEY_ID": None,        # the current one (the others: lookups during rotation)
     "SERVICE_CATALOGUE": {},           # agency id -> service type codes (default: all known)
+    "FRAUD_THRESHOLDS": {},            # visit fraud signals: late_s, many, days, pattern_min,
+                                       # instant_s (services/signals.Thresholds)
 }
 
 _PREFIX = "XINKA_"

@@ -9,10 +9,10 @@ from .ledger import Attendance, Checkin, CloneEvidence, Tap
 from .lists import ListVersion, StatusListBlob, TrustListBlob
 from .persons import Ban, Person
 from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, Worker
-from .visits import FraudSignal, Household, Visit
+from .visits import Agreement, FraudSignal, Household, Visit
 
-__all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "ApiKey", "Attendance",
-           "AuditEntry", "Badge", "Ban", "Base", "Checkin", "CloneEvidence", "FraudSignal",
-           "Household", "ListVersion", "Person", "Review", "StaffSession", "StaffUser",
-           "StatusIndex", "StatusListBlob", "Tap", "TapView", "Terminal", "TrustListBlob",
-           "Visit", "Worker", "WorkerProfile", "ctr_key", "ctr_value"]
+__all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "Agreement", "ApiKey",
+           "Attendance", "AuditEntry", "Badge", "Ban", "Base", "Checkin", "CloneEvidence",
+           "FraudSignal", "Household", "ListVersion", "Person", "Review", "StaffSession",
+           "StaffUser", "StatusIndex", "StatusListBlob", "Tap", "TapView", "Terminal",
+           "TrustListBlob", "Visit", "Worker", "WorkerProfile", "ctr_key", "ctr_value"]

@@ -66,12 +66,16 @@ class TapView(Base):
 
 
 class Review(Base):
-    """An employer's rating after a consent view: one per consent tap (unique view_id).
-    A complaint is a review with a category; it counts in the colour rules until the agency
-    resolves it."""
+    """An employer's rating after a consent view (one per consent tap: unique view_id) or of a
+    verified visit its household confirmed (one per visit: unique visit_id); one of the two is
+    set. A complaint is a review with a category; it counts in the colour rules until the
+    agency resolves it."""
     __tablename__ = "reviews"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    view_id: Mapped[int] = mapped_column(ForeignKey("tap_views.id"), unique=True)
+    view_id: Mapped[int | None] = mapped_column(ForeignKey("tap_views.id"), unique=True,
+                                                nullable=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), unique=True,
+                                                 nullable=True)
     agency_id: Mapped[str] = mapped_column(String(32))
     worker_ref: Mapped[str] = mapped_column(String(64))
     stars: Mapped[int] = mapped_column(Integer)

@@ -1,5 +1,6 @@
-"""Tables of verified visits (migration 0008_visits): pseudonymous households, the visits
-two employer taps open and close, and the fraud signals they raise.
+"""Tables of verified visits (migrations 0008_visits, 0011_agreements): pseudonymous
+households, the visits two employer taps open and close, the service agreements (合同) visits
+match to, and the fraud signals they raise.
 
 A household is a random secret in the employer's browser (the `xh` cookie); the table keeps
 only its SHA-256 and that of its recovery code, a pseudonym shown on receipts and in the
@@ -44,6 +45,28 @@ class Visit(Base):
     end_ctr_key: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     end_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"),
+                                                     nullable=True, index=True)
+
+
+class Agreement(Base):
+    """A service agreement recorded by the agency: one worker, one service type, a household
+    (its pseudonym) or a free reference, from `start_at` (local midnight of the first day) for
+    `term_months` (`end_at`, exclusive), the agreed time per week in minutes."""
+    __tablename__ = "agreements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32))
+    worker_ref: Mapped[str] = mapped_column(String(64))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"),
+                                                     nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    service_type: Mapped[str] = mapped_column(String(32))
+    start_at: Mapped[int] = mapped_column(BigInteger)
+    end_at: Mapped[int] = mapped_column(BigInteger)
+    term_months: Mapped[int] = mapped_column(Integer)
+    minutes_per_week: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(200))
 
 
 class FraudSignal(Base):
@@ -62,4 +85,5 @@ class FraudSignal(Base):
 
 Index("ix_visits_worker", Visit.agency_id, Visit.worker_ref, Visit.start_at)
 Index("ix_visits_badge_open", Visit.badge_kid, Visit.end_at)
+Index("ix_agreements_worker", Agreement.agency_id, Agreement.worker_ref)
 Index("ix_fraud_signals_agency", FraudSignal.agency_id, FraudSignal.created_at)

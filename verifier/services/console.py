@@ -1,5 +1,6 @@
 """What the agency console reads: workers and badges with search and cursor pagination, one
-worker's page (profile, badge lifecycle, attendance, reviews), terminals with their last
+worker's page (profile, badge lifecycle, attendance, verified visits and agreements, reviews),
+terminals with their last
 upload, and the worker profile the consent view shows.
 
 Cursor pagination: rows in id order, `after` = the last id of the previous page; a page asks
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Badge, Checkin, Terminal, Worker
 from ..models import WorkerProfile
-from . import attendance, audit, registry, reviews
+from . import agreements, attendance, audit, registry, reviews, signals, visits
 from .errors import BadRequest
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,11 @@ def worker_page(session: Session, agency_id: str, worker_id: int, now: int) -> d
             "lifecycle": lifecycle(session, agency_id, [b.id for b in badges]),
             "history": attendance.history(session, agency_id, w.id)["periods"],
             "reviews": reviews.for_worker(session, agency_id, w.worker_ref),
-            "open_complaints": reviews.open_complaints(session, agency_id, w.worker_ref, now)}
+            "open_complaints": reviews.open_complaints(session, agency_id, w.worker_ref, now),
+            "served": visits.history(session, agency_id, w.worker_ref, w.person_id),
+            "visits": visits.for_worker(session, agency_id, w.worker_ref, limit=10)[0],
+            "agreements": agreements.for_agency(session, agency_id, w.worker_ref),
+            "signals": signals.count_for(session, agency_id, w.worker_ref)}
 
 
 def certificates(profile: WorkerProfile | None) -> list[dict[str, Any]]:

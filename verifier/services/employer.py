@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from host.wire.tap import (SCOPE_ATTENDANCE, SCOPE_CERTIFICATES, SCOPE_CREDIT, S
 
 from ..models import Agency, Attendance, Badge, Worker
 from ..models import TapView, WorkerProfile
-from . import colour, ledger, persons, reviews, verification
+from . import colour, ledger, persons, reviews, verification, visits
 from .periods import period_of
 from .trust import Snapshot
 
@@ -45,6 +46,7 @@ class Details:
     show_credit: bool = False
     months: list[tuple[str, bool]] | None = None   # [(period, checked_in)] oldest first
     months_checked: int = 0
+    visits: dict[str, Any] | None = None       # services/visits.history (attendance bit)
 
 
 @dataclass
@@ -232,6 +234,8 @@ def _details(session: Session, worker: Worker | None, profile: WorkerProfile | N
             Attendance.period.in_(periods))))
         d.months = [(p, p in seen) for p in periods]
         d.months_checked = len(seen)
+        d.visits = visits.history(session, agency_id, worker_ref,
+                                  worker.person_id if worker is not None else None)
     return d
 
 

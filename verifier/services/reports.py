@@ -20,14 +20,16 @@ from sqlalchemy.orm import Session
 
 from ..i18n.messages import N_
 from ..models import Checkin, Worker
-from . import attendance
+from . import agreements, attendance
 from .periods import bounds
 
 HEADERS = (N_("Worker number"), N_("Name"), N_("Checked in"), N_("Check-ins"),
            N_("First check-in"), N_("First terminal"), N_("Last check-in"),
            N_("Last terminal"))
 DAILY_HEADERS = (N_("Date"), N_("Check-ins"), N_("Workers"))
-SHEETS = (N_("Attendance"), N_("Daily"))
+VISIT_HEADERS = (N_("Agreement"), N_("Worker number"), N_("Household or reference"),
+                 N_("Service"), N_("Visits"), N_("Verified hours"), N_("Agreed hours"))
+SHEETS = (N_("Attendance"), N_("Daily"), N_("Visits"))
 YES, NO = N_("yes"), N_("no")
 LEVELS = 5                     # heat map colour steps above zero
 
@@ -44,6 +46,7 @@ def monthly(session: Session, agency_id: str, period: str, tz: str,
     for r in rep["present"]:
         r["name"] = names.get(r.get("worker_id"))
     rep["daily"] = daily(session, agency_id, period, tz, start_day)
+    rep["agreements"] = agreements.period_summary(session, agency_id, period, tz, start_day)
     return rep
 
 
@@ -156,6 +159,16 @@ def to_xlsx(rep: dict[str, Any], tz: str, t: Translate) -> bytes:
     for d in rep["daily"]:
         ws2.append([d["date"], d["checkins"], d["workers"]])
     for c in ws2[1]:
+        c.font = Font(bold=True)
+    ws3 = wb.create_sheet(t(SHEETS[2])[:31])
+    ws3.append([t(h) for h in VISIT_HEADERS])
+    for r in rep.get("agreements", []):
+        a = r["agreement"]
+        ref = " · ".join(x for x in (r["household"], a.reference if a else None) if x)
+        ws3.append([a.id if a else "", r["worker_ref"] or "", _cell(ref),
+                    r["service_type"] or "", r["visits"], round(r["verified_min"] / 60, 1),
+                    round(r["agreed_min"] / 60, 1) if a else ""])
+    for c in ws3[1]:
         c.font = Font(bold=True)
     buf = io.BytesIO()
     wb.save(buf)

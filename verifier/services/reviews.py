@@ -1,5 +1,12 @@
-"""Verified reviews: after a consent view the employer may rate the service (1-5 stars) and
-optionally complain (a category and a comment). A review is bound to that consent tap:
+"""Verified reviews: the employer may rate the service (1-5 stars) and optionally complain
+(a category and a comment), bound either to a consent tap or to a verified visit.
+
+A verified visit (`submit_for_visit`): the household that confirmed it, within
+`VISIT_REVIEW_WINDOW_S` of its arrival, once per visit (`already_reviewed`; also a unique
+constraint); no consent tap needed. Anyone else's visit is `not_your_visit`, as on the
+receipt page.
+
+A consent tap (`submit`):
 
 - none without one: the tap must have been shown as a consent page (a status tap, an unknown
   token or a token booked only through the API is refused: `no_consent_tap`), and only to
@@ -18,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Review, TapView
+from ..models import Household, Review, TapView, Visit
 from . import audit
 from .colour import COMPLAINT_DAYS
 from .errors import BadRequest, Conflict, Forbidden, NotFound
@@ -27,6 +34,7 @@ log = logging.getLogger(__name__)
 
 CATEGORIES = ("late", "attitude", "quality", "safety", "honesty", "other")
 REVIEW_WINDOW_S = 7 * 86400
+VISIT_REVIEW_WINDOW_S = 30 * 86400
 COMMENT_MAX = 500
 
 
@@ -78,6 +86,42 @@ def submit(session: Session, token_hash: str | None, viewer_hash: str, agency_id
         raise Conflict("this consent tap already has a review",
                        reason="already_reviewed") from err
     log.info("review recorded: agency %s, %d stars%s", view.agency_id, stars,
+             f", complaint ({category})" if category else "")
+    return review
+
+
+def for_visit(session: Session, visit_id: int) -> Review | None:
+    return session.scalar(select(Review).where(Review.visit_id == visit_id))
+
+
+def reviewed_visits(session: Session, visit_ids: list[int]) -> set[int]:
+    if not visit_ids:
+        return set()
+    return {i for i in session.scalars(select(Review.visit_id).where(
+        Review.visit_id.in_(visit_ids))) if i is not None}
+
+
+def submit_for_visit(session: Session, visit_id: int, household: Household | None,
+                     stars: str | int | None, category: str | None, comment: str | None,
+                     now: int, window: int = VISIT_REVIEW_WINDOW_S) -> Review:
+    """Store the household's review of a visit it confirmed (module docstring)."""
+    v = session.get(Visit, visit_id)
+    if v is None or household is None or v.household_id != household.id:
+        raise NotFound("not a visit of this household", reason="not_your_visit")
+    if for_visit(session, v.id) is not None:
+        raise Conflict("this visit already has a review", reason="already_reviewed")
+    if now - v.start_at > window:
+        raise ReviewRefused("the time to review this visit is over", reason="review_window")
+    stars, category, comment = _validate(stars, category, comment)
+    review = Review(visit_id=v.id, agency_id=v.agency_id, worker_ref=v.worker_ref,
+                    stars=stars, category=category, comment=comment, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(review)
+            session.flush()
+    except IntegrityError as err:
+        raise Conflict("this visit already has a review", reason="already_reviewed") from err
+    log.info("review of visit %d recorded: agency %s, %d stars%s", v.id, v.agency_id, stars,
              f", complaint ({category})" if category else "")
     return review
 

@@ -17,7 +17,10 @@
 - The receipt: a COSE_Sign1 signed by the verifier's receipt key (docs/protocol.md "Visit
   receipt").
 
-History is per agency (agency id + worker_ref), the key every other table uses.
+A visit is kept under the agency's file of the worker (agency id + worker_ref, the key every
+other table uses); the history of a worker in the bureau's registry spans every agency file of
+the person (`history`). Agreements: services/agreements.py; fraud signals:
+services/signals.py; reviews of a visit: services/reviews.py.
 """
 from __future__ import annotations
 
@@ -27,14 +30,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from host import wire
 from host.wire.keys import PrivateKey
 
-from ..models import Household, Tap, TapView, Visit, ctr_value
-from ..models.visits import FraudSignal
+from ..models import Household, Review, Tap, TapView, Visit, Worker, ctr_value
+from . import agreements, signals
 from .errors import Conflict, Forbidden, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -192,8 +195,10 @@ def offer(session: Session, token_hash: str, badge_kid: str, household: Househol
 
 def arrive(session: Session, token_hash: str | None, viewer: str, household: Household | None,
            service_type: str | None, district: str | None, services: tuple[str, ...],
-           serial: str, now: int, max_s: int = VISIT_MAX_S) -> tuple[Visit, NewHousehold | None]:
-    """Open a visit for a shown tap (module docstring). The caller has checked that the page
+           serial: str, now: int, max_s: int = VISIT_MAX_S,
+           thresholds: signals.Thresholds | None = None) -> tuple[Visit, NewHousehold | None]:
+    """Open a visit for a shown tap (module docstring), match it to an agreement and record
+    the fraud signals it raises (services/signals.py). The caller has checked that the page
     of this tap, reloaded now, is not red."""
     view = _view(session, token_hash, viewer)
     if used_by_visit(session, view.token_hash) is not None:
@@ -226,6 +231,9 @@ def arrive(session: Session, token_hash: str | None, viewer: str, household: Hou
               start_ctr_key=key, page_at=view.first_at, start_at=now)
     session.add(v)
     session.flush()
+    agreements.match(session, v)
+    signals.after_arrival(session, v, now, thresholds or signals.Thresholds())
+    session.flush()
     log.info("visit %d opened: agency %s, badge %s, %s", v.id, v.agency_id, v.badge_kid,
              service_type)
     return v, new
@@ -253,18 +261,6 @@ def depart(session: Session, token_hash: str | None, viewer: str, household: Hou
     session.flush()
     log.info("visit %d closed after %d s", v.id, now - v.start_at)
     return v
-
-
-def record_signal(session: Session, now: int, agency_id: str, kind: str,
-                  worker_ref: str | None = None, household_id: int | None = None,
-                  visit_id: int | None = None, detail: str = "") -> FraudSignal:
-    s = FraudSignal(agency_id=agency_id, kind=kind, worker_ref=worker_ref,
-                    household_id=household_id, visit_id=visit_id, detail=detail,
-                    created_at=now)
-    session.add(s)
-    session.flush()
-    log.info("fraud signal %s for agency %s", kind, agency_id)
-    return s
 
 
 def visit_for(session: Session, visit_id: int, household: Household | None) -> Visit:
@@ -313,20 +309,57 @@ def check_receipt(data: bytes, public_key: wire.keys.PublicKey) -> dict[str, Any
     return claims
 
 
-def history(session: Session, agency_id: str, worker_ref: str) -> dict[str, Any]:
-    """The worker's verified-visit summary at one agency: visits (closed), households, service
-    types, since (the first visit's start)."""
-    q = select(func.count(Visit.id), func.count(func.distinct(Visit.household_id)),
-               func.min(Visit.start_at)).where(Visit.agency_id == agency_id,
-                                               Visit.worker_ref == worker_ref,
-                                               Visit.end_at.is_not(None))
-    n, households, since = session.execute(q).one()
-    types = sorted(session.scalars(select(Visit.service_type).distinct().where(
-        Visit.agency_id == agency_id, Visit.worker_ref == worker_ref,
-        Visit.end_at.is_not(None))))
-    return {"visits": n, "households": households, "since": since, "service_types": types}
+def _of_worker(agency_id: str, worker_ref: str, person_id: int | None) -> Any:
+    """Visits of a worker: of every agency file of the person when the worker is in the
+    bureau's registry (一人一档), else of this agency's file."""
+    if person_id is None:
+        return (Visit.agency_id == agency_id) & (Visit.worker_ref == worker_ref)
+    files = select(Worker.agency_id, Worker.worker_ref).where(Worker.person_id == person_id)
+    return tuple_(Visit.agency_id, Visit.worker_ref).in_(files)
+
+
+def history(session: Session, agency_id: str, worker_ref: str,
+            person_id: int | None = None) -> dict[str, Any]:
+    """The worker's verified-visit summary: closed visits, households, agencies, service
+    types, since (the first visit's start), hours; across agencies with a person_id."""
+    cond = _of_worker(agency_id, worker_ref, person_id) & Visit.end_at.is_not(None)
+    n, households, agencies, since, seconds = session.execute(select(
+        func.count(Visit.id), func.count(func.distinct(Visit.household_id)),
+        func.count(func.distinct(Visit.agency_id)), func.min(Visit.start_at),
+        func.sum(Visit.end_at - Visit.start_at)).where(cond)).one()
+    types = sorted(session.scalars(select(Visit.service_type).distinct().where(cond)))
+    return {"visits": n, "households": households, "agencies": agencies, "since": since,
+            "hours": round((seconds or 0) / 3600), "service_types": types,
+            "across_agencies": person_id is not None}
+
+
+def for_worker(session: Session, agency_id: str, worker_ref: str | None = None,
+               agreement_id: int | None = None, before: int | None = None,
+               limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
+    """The agency's visits, newest first (one worker's, or one agreement's), with the
+    household pseudonym and whether the household reviewed it; (rows, next cursor)."""
+    q = (select(Visit, Household.pseudonym, Review.id, Review.stars, Review.category)
+         .join(Household, Household.id == Visit.household_id)
+         .outerjoin(Review, Review.visit_id == Visit.id)
+         .where(Visit.agency_id == agency_id))
+    if worker_ref is not None:
+        q = q.where(Visit.worker_ref == worker_ref)
+    if agreement_id is not None:
+        q = q.where(Visit.agreement_id == agreement_id)
+    if before is not None:
+        q = q.where(Visit.id < before)
+    rows = list(session.execute(q.order_by(Visit.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    out = [{"visit": v, "household": p, "review_id": rid, "stars": stars,
+            "complaint": cat} for v, p, rid, stars, cat in rows[:limit]]
+    return out, (out[-1]["visit"].id if more and out else None)
+
+
+def of_household(session: Session, household: Household, limit: int = 100) -> list[Visit]:
+    return list(session.scalars(select(Visit).where(Visit.household_id == household.id)
+                                .order_by(Visit.id.desc()).limit(limit)))
 
 
 __all__ = ["Forbidden", "VisitRefused", "arrive", "catalogue", "check_receipt", "close_stale",
-           "depart", "history", "household_of", "offer", "receipt", "receipt_claims",
-           "record_signal", "recover", "visit_for"]
+           "depart", "for_worker", "history", "household_of", "of_household", "offer",
+           "receipt", "receipt_claims", "recover", "visit_for"]

@@ -85,7 +85,7 @@ def test_xlsx_export_opens_with_the_right_rows(site):
     r = c.get(f"/console/reports/{PERIOD}.xlsx")
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(r.data))
-    assert wb.sheetnames == ["考勤", "每日"]
+    assert wb.sheetnames == ["考勤", "每日", "入户服务"]
     rows = list(wb["考勤"].iter_rows(values_only=True))
     assert list(rows[0]) == HEADERS_ZH
     want = [(p["worker_ref"], "是", p["count"]) for p in rep["present"]] + \

@@ -33,4 +33,22 @@ VISIT_REFUSALS = {
     "not_your_visit": N_("This visit does not belong to this phone's household."),
     "no_receipt_key": N_("This service cannot sign receipts yet."),
     "rate_limited": N_("Too many requests. Wait a minute."),
+    "already_reviewed": N_("This visit already has a review: one review per visit."),
+    "review_window": N_("The time to review this visit is over: a visit may be reviewed "
+                        "for 30 days."),
+    "bad_review": N_("Please give 1 to 5 stars, a known category and at most 500 "
+                     "characters."),
 }
+
+SIGNAL_KINDS = {
+    "overlap": N_("Overlapping visits: an arrival while another household's visit of the "
+                  "badge was open"),
+    "late_confirm": N_("Late confirmation: the arrival was confirmed long after the page "
+                       "was opened"),
+    "many_workers": N_("One household confirming visits of many workers"),
+    "one_worker_only": N_("A household that only ever confirms one worker (weak alone)"),
+    "never_reviewed": N_("A household whose visits are never reviewed (weak alone)"),
+    "instant_confirm": N_("Every confirmation at the minute of the tap (weak alone)"),
+}
+
+CLOSED_BY = {"departure": N_("departure tap"), "auto": N_("closed automatically")}

@@ -15,6 +15,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from .. import i18n
+from ..i18n.visits import CLOSED_BY, SERVICE_NAMES, SIGNAL_KINDS
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
 INLINE_CSS = "employer.css"
@@ -32,6 +33,20 @@ def when(ts, fmt="%Y-%m-%d %H:%M"):
 
 def day(ts):
     return when(ts, "%Y-%m-%d")
+
+
+def month(ts):
+    return when(ts, "%Y-%m")
+
+
+def service_name(code):
+    """A service type code in the page's language (unknown codes as they are)."""
+    return i18n.t(SERVICE_NAMES[code]) if code in SERVICE_NAMES else code
+
+
+def hours(minutes):
+    """Minutes as hours with one decimal: 90 -> 1.5."""
+    return "" if minutes is None else f"{minutes / 60:.1f}"
 
 
 def duration(seconds):
@@ -76,5 +91,7 @@ def init_app(app):
     i18n.init_app(app)
     style = InlineStyle(STATIC / INLINE_CSS)
     app.extensions["xinka_inline_style"] = style
-    app.jinja_env.filters.update(when=when, day=day, duration=duration)
-    app.jinja_env.globals.update(inline_css=style.markup)
+    app.jinja_env.filters.update(when=when, day=day, month=month, duration=duration,
+                                 service_name=service_name, hours=hours)
+    app.jinja_env.globals.update(inline_css=style.markup, SIGNAL_KINDS=SIGNAL_KINDS,
+                                 CLOSED_BY=CLOSED_BY)

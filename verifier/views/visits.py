@@ -1,8 +1,9 @@
 """Verified visits on the employer page: confirm arrival (`POST /t/<b64>/arrive`), end of
-service (`POST /t/<b64>/depart`), the household's receipt page (`GET /visits/<id>`), its
-signed receipt (`GET /visits/<id>/receipt.cose`), the verifier's receipt key
+service (`POST /t/<b64>/depart`), the household's visits (`GET /visits`), a visit's receipt
+page with its review form (`GET /visits/<id>`, `POST /visits/<id>/review`), its signed
+receipt (`GET /visits/<id>/receipt.cose`), the verifier's receipt key
 (`GET /api/v1/receipt-key`) and household recovery (`POST /visits/recover`). No JavaScript;
-logic in services/visits.py."""
+logic in services/visits.py, services/reviews.py."""
 import logging
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
@@ -14,7 +15,7 @@ from host.wire.keys import PrivateKey
 
 from ..i18n.visits import SERVICE_NAMES, VISIT_REFUSALS
 from ..models import TapView
-from ..services import employer, keys, visits
+from ..services import employer, keys, reviews, signals, visits
 from ..services.errors import ServiceError
 from . import employer as employer_view
 from .common import cookie_secure, ext, refused
@@ -68,7 +69,7 @@ def _refusal(err, status=None):
     if getattr(err, "signal", None):
         x = ext()
         with x.db.session() as s:
-            visits.record_signal(s, x.now(), **err.signal)
+            signals.record(s, x.now(), **err.signal)
     body = render_template("visits/result.html", ok=False, reason=reason,
                            VISIT_REFUSALS=VISIT_REFUSALS, SERVICE_NAMES=SERVICE_NAMES)
     return employer_view._finish(make_response(body, status or err.http_status))
@@ -104,7 +105,7 @@ def _tap_action(b64, action):
                     s, token_hash, employer.viewer_hash(secret), household,
                     request.form.get("service"), request.form.get("district"),
                     visits.catalogue(cfg, page.agency_id), page.serial, now,
-                    cfg["VISIT_MAX_S"])
+                    cfg["VISIT_MAX_S"], signals.Thresholds.of(cfg))
             else:
                 visit = visits.depart(s, token_hash, employer.viewer_hash(secret), household,
                                       now, cfg["VISIT_MAX_S"])
@@ -129,20 +130,63 @@ def depart(b64):
     return _tap_action(b64, "depart")
 
 
+def _household(s, x):
+    return visits.household_of(s, _household_secret(), x.now(), x.config["HOUSEHOLD_TTL_S"])
+
+
+@bp.get("/visits")
+def household_visits():
+    """The visits of this phone's household, newest first (none without a household)."""
+    x = ext()
+    try:
+        with x.db.session() as s:
+            hh = _household(s, x)
+            rows = visits.of_household(s, hh) if hh is not None else []
+            reviewed = reviews.reviewed_visits(s, [v.id for v in rows])
+            body = render_template("visits/household.html", household=hh, rows=rows,
+                                   reviewed=reviewed, SERVICE_NAMES=SERVICE_NAMES)
+    except ServiceError as err:
+        return _refusal(err)
+    return employer_view._finish(make_response(body, 200))
+
+
 @bp.get("/visits/<int:visit_id>")
 def receipt_page(visit_id):
     x = ext()
     try:
         with x.db.session() as s:
-            hh = visits.household_of(s, _household_secret(), x.now(),
-                                     x.config["HOUSEHOLD_TTL_S"])
+            hh = _household(s, x)
             v = visits.visit_for(s, visit_id, hh)
+            review = reviews.for_visit(s, v.id)
+            window = x.config["VISIT_REVIEW_WINDOW_S"]
             body = render_template("visits/receipt.html", visit=v, household=hh,
                                    claims=visits.receipt_claims(s, v),
-                                   SERVICE_NAMES=SERVICE_NAMES)
+                                   SERVICE_NAMES=SERVICE_NAMES, review=review,
+                                   reviewable=review is None and x.now() - v.start_at <= window,
+                                   review_days=window // 86400, categories=reviews.CATEGORIES)
     except ServiceError as err:
         return _refusal(err)
     return employer_view._finish(make_response(body, 200))
+
+
+@bp.post("/visits/<int:visit_id>/review")
+def review(visit_id):
+    """The household's review (or complaint) of a visit it confirmed."""
+    x = ext()
+    f = request.form
+    try:
+        with x.db.session() as s:
+            hh = _household(s, x)
+            reviews.submit_for_visit(s, visit_id, hh, f.get("stars"), f.get("category"),
+                                     f.get("comment"), x.now(),
+                                     x.config["VISIT_REVIEW_WINDOW_S"])
+            v = visits.visit_for(s, visit_id, hh)
+            body = render_template("visits/result.html", ok=True, action="review", visit=v,
+                                   household=hh, recovery=None, agency_name=None,
+                                   SERVICE_NAMES=SERVICE_NAMES, VISIT_REFUSALS=VISIT_REFUSALS)
+    except ServiceError as err:
+        return _refusal(err)
+    return employer_view._finish(make_response(body, 201))
 
 
 @bp.get("/visits/<int:visit_id>/receipt.cose")
@@ -150,8 +194,7 @@ def receipt_file(visit_id):
     x = ext()
     try:
         with x.db.session() as s:
-            hh = visits.household_of(s, _household_secret(), x.now(),
-                                     x.config["HOUSEHOLD_TTL_S"])
+            hh = _household(s, x)
             data = visits.receipt(s, visits.visit_for(s, visit_id, hh), receipt_key())
     except ServiceError as err:
         return _refusal(err)

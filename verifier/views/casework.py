@@ -1,0 +1,108 @@
+"""The console's verified visits (`/console/visits`, per worker or per agreement), service
+agreements (`/console/agreements`: list, record, one agreement with its visits, name its
+household) and fraud signals (`/console/signals`). Staff of one agency see their agency only.
+Logic in services/visits.py, services/agreements.py, services/signals.py."""
+from flask import Blueprint, g, redirect, request, url_for
+
+from ..services import agreements, registry, signals, visits
+from ..services.errors import ServiceError
+from .console import _error, _page, login_required, not_found
+from .common import ext
+
+bp = Blueprint("casework", __name__, url_prefix="/console")
+bp.register_error_handler(404, not_found)
+bp.register_error_handler(ServiceError, _error)
+
+
+def _int_arg(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _agency(s):
+    return registry.get_agency(s, g.agency_id)
+
+
+@bp.get("/visits")
+@login_required
+def visit_list():
+    x = ext()
+    worker = (request.args.get("worker") or "").strip()[:64] or None
+    agreement = _int_arg("agreement")
+    with x.db.session() as s:
+        if agreement is not None:
+            agreements.get(s, g.agency_id, agreement)
+        rows, nxt = visits.for_worker(s, g.agency_id, worker, agreement, _int_arg("before"))
+        agency = _agency(s)
+    return _page("console/visits.html", rows=rows, next_cursor=nxt, worker=worker,
+                 agreement=agreement, agency=agency, nav="visits")
+
+
+@bp.get("/agreements")
+@login_required
+def agreement_list():
+    x = ext()
+    worker = (request.args.get("worker") or "").strip()[:64] or None
+    with x.db.session() as s:
+        rows = agreements.for_agency(s, g.agency_id, worker)
+        agency = _agency(s)
+    return _page("console/agreements.html", rows=rows, worker=worker, agency=agency,
+                 services=visits.catalogue(x.config, g.agency_id), nav="agreements",
+                 form=request.args)
+
+
+@bp.post("/agreements")
+@login_required
+def agreement_create():
+    x = ext()
+    f = request.form
+    try:
+        with x.db.session() as s:
+            a = agreements.create(s, g.agency_id, f.get("worker", "").strip(),
+                                  f.get("household"), f.get("reference"), f.get("service"),
+                                  f.get("first_day"), f.get("term_months"),
+                                  f.get("hours_per_week"),
+                                  visits.catalogue(x.config, g.agency_id), x.now(), g.actor,
+                                  x.config["TIMEZONE"])
+            aid = a.id
+    except ServiceError as err:
+        return _error(err)
+    return redirect(url_for("casework.agreement", agreement_id=aid, done="created"), 303)
+
+
+@bp.get("/agreements/<int:agreement_id>")
+@login_required
+def agreement(agreement_id):
+    x = ext()
+    with x.db.session() as s:
+        row = agreements.one(s, g.agency_id, agreement_id)
+        rows, nxt = visits.for_worker(s, g.agency_id, agreement_id=agreement_id)
+        agency = _agency(s)
+    done = request.args.get("done")
+    return _page("console/agreement.html", row=row, a=row["agreement"], rows=rows,
+                 next_cursor=nxt, agency=agency, nav="agreements",
+                 done=done if done in ("created", "household") else None)
+
+
+@bp.post("/agreements/<int:agreement_id>/household")
+@login_required
+def agreement_household(agreement_id):
+    x = ext()
+    try:
+        with x.db.session() as s:
+            agreements.name_household(s, g.agency_id, agreement_id,
+                                      request.form.get("household", ""), x.now(), g.actor)
+    except ServiceError as err:
+        return _error(err)
+    return redirect(url_for("casework.agreement", agreement_id=agreement_id,
+                            done="household"), 303)
+
+
+@bp.get("/signals")
+@login_required
+def signal_list():
+    x = ext()
+    with x.db.session() as s:
+        rows = signals.for_agency(s, g.agency_id)
+        agency = _agency(s)
+    return _page("console/signals.html", rows=rows, agency=agency, nav="signals")

@@ -107,6 +107,22 @@ class Site(Env):
         return _field(client.get(path).text, "csrf")
 
 
+def served_site(request, tmp_path_factory, **extra):
+    """A Site of sample.World(2, 8) on a fresh SQLite file, served over HTTP on 127.0.0.1
+    (`site.url`): the body of a module fixture (`yield from served_site(...)`)."""
+    world = sample.World(n_agencies=2, n_badges=8)
+    app = make_app(new_database("sqlite", request, tmp_path_factory.mktemp("web-db")), world,
+                   **extra)
+    site = Site(app, world)
+    server = LiveServer(app)
+    site.url = server.url
+    try:
+        yield site
+    finally:                                # (also on .close() of the generator)
+        server.stop()
+        site.x.db.engine.dispose()
+
+
 def _field(html, name):
     import re
     m = re.search(rf'name="{name}" value="([^"]*)"', html)
@@ -148,5 +164,6 @@ def artifacts(tmp_path_factory):
     return tmp_path_factory.mktemp("web-artifacts")
 
 
-__all__ = ["Site", "LiveServer", "start_chromium", "stop_chromium", "full_screenshot", "b64",
-           "b64url", "ts", "AGENCY", "STAFF_USER", "STAFF_PASSWORD", "DECEMBER"]
+__all__ = ["Site", "LiveServer", "served_site", "start_chromium", "stop_chromium",
+           "full_screenshot", "b64", "b64url", "ts", "AGENCY", "STAFF_USER", "STAFF_PASSWORD",
+           "DECEMBER"]

@@ -12,24 +12,15 @@ import urllib.request
 import pytest
 
 from tests.web import a11y
-from tests.web.conftest import (STAFF_PASSWORD, STAFF_USER, LiveServer, Site,
-                                full_screenshot, start_chromium, stop_chromium)
-from tests.verifier.conftest import make_app, new_database
+from tests.web.conftest import (STAFF_PASSWORD, STAFF_USER, full_screenshot, served_site,
+                                start_chromium, stop_chromium)
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 @pytest.fixture(scope="module")
 def live(request, tmp_path_factory):
-    from host.wire import sample
-    world = sample.World(n_agencies=2, n_badges=8)
-    app = make_app(new_database("sqlite", request, tmp_path_factory.mktemp("web-db")), world)
-    site = Site(app, world)
-    server = LiveServer(app)
-    site.url = server.url
-    yield site
-    server.stop()
-    site.x.db.engine.dispose()
+    yield from served_site(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -256,19 +247,16 @@ def test_a_bureau_ban_turns_the_employer_page_red_and_says_nothing_more(b, reque
     """Issue 15: a banned worker's badge, tapped by an employer's phone, shows red with the
     one reason "not permitted to work" — no category, legal basis, name or qualification.
     Its own small site: the ban revokes badges the other browser tests use."""
-    from host.wire import sample
     from tests.host.test_idnumber import GOOD
-    world = sample.World(n_agencies=2, n_badges=8)
-    app = make_app(new_database("sqlite", request, tmp_path_factory.mktemp("ban-db")), world)
-    site = Site(app, world)
-    server = LiveServer(app)
+    served = served_site(request, tmp_path_factory)
+    site = next(served)
     try:
-        b.get(server.url + site.tap_path(1, "consent"))
+        b.get(site.url + site.tap_path(1, "consent"))
         assert verdict(b) == ("green", "ok") and "育婴师" in b.page_source
-        ban = site.enrol_and_ban(((world.badges[1].agency_id, "W-0000001"),), GOOD)
+        ban = site.enrol_and_ban(((site.world.badges[1].agency_id, "W-0000001"),), GOOD)
         assert ban["badges_revoked"] >= 1
         b.delete_all_cookies()
-        b.get(server.url + site.tap_path(1, "consent"))
+        b.get(site.url + site.tap_path(1, "consent"))
         assert verdict(b) == ("red", "banned")
         text = b.find_element("tag name", "body").text
         assert "不得从事家政服务（商务局决定）。" in text
@@ -277,5 +265,4 @@ def test_a_bureau_ban_turns_the_employer_page_red_and_says_nothing_more(b, reque
         assert computed_contrast(b) >= 4.5
         shot(b, artifacts, "employer-red-banned")
     finally:
-        server.stop()
-        site.x.db.engine.dispose()
+        served.close()

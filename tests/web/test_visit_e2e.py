@@ -16,12 +16,10 @@ import pytest
 
 from hardware.sim import fleet as simfleet
 from host.wire import keys as wire_keys
-from host.wire import sample
 from testkit.tags import read_tap
-from tests.web.conftest import LiveServer, Site, start_chromium, stop_chromium
+from tests.web.conftest import served_site, start_chromium, stop_chromium
 from tests.web.test_browser import verdict, wait_for
 from tests.web.test_visits import EN, pycose_claims
-from tests.verifier.conftest import make_app, new_database
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -31,15 +29,7 @@ HOUR = 3600
 
 @pytest.fixture(scope="module")
 def live(request, tmp_path_factory):
-    world = sample.World(n_agencies=2, n_badges=8)
-    app = make_app(new_database("sqlite", request, tmp_path_factory.mktemp("e2e-db")), world,
-                   RECEIPT_SIGNING_KEY=wire_keys.generate())
-    site = Site(app, world)
-    server = LiveServer(app)
-    site.url = server.url
-    yield site
-    server.stop()
-    site.x.db.engine.dispose()
+    yield from served_site(request, tmp_path_factory, RECEIPT_SIGNING_KEY=wire_keys.generate())
 
 
 @pytest.fixture(scope="module")

@@ -75,18 +75,24 @@ def submit(session: Session, token_hash: str | None, viewer_hash: str, agency_id
         raise Conflict("this consent tap already has a review", reason="already_reviewed")
     if now - view.first_at > window:
         raise ReviewRefused("the time to review this visit is over", reason="review_window")
-    stars, category, comment = _validate(stars, category, comment)
-    review = Review(view_id=view.id, agency_id=view.agency_id, worker_ref=view.worker_ref,
-                    stars=stars, category=category, comment=comment, created_at=now)
+    return _store(session, Review(view_id=view.id, agency_id=view.agency_id,
+                                  worker_ref=view.worker_ref, created_at=now),
+                  stars, category, comment, "this consent tap")
+
+
+def _store(session: Session, review: Review, stars: str | int | None, category: str | None,
+           comment: str | None, what: str) -> Review:
+    """Validate the form into `review` and insert it; the unique constraint (one review per
+    tap, per visit) turns a concurrent second one into `already_reviewed`."""
+    review.stars, review.category, review.comment = _validate(stars, category, comment)
     try:
         with session.begin_nested():
             session.add(review)
             session.flush()
     except IntegrityError as err:
-        raise Conflict("this consent tap already has a review",
-                       reason="already_reviewed") from err
-    log.info("review recorded: agency %s, %d stars%s", view.agency_id, stars,
-             f", complaint ({category})" if category else "")
+        raise Conflict(f"{what} already has a review", reason="already_reviewed") from err
+    log.info("review of %s recorded: agency %s, %d stars%s", what, review.agency_id,
+             review.stars, f", complaint ({review.category})" if review.category else "")
     return review
 
 
@@ -112,18 +118,9 @@ def submit_for_visit(session: Session, visit_id: int, household: Household | Non
         raise Conflict("this visit already has a review", reason="already_reviewed")
     if now - v.start_at > window:
         raise ReviewRefused("the time to review this visit is over", reason="review_window")
-    stars, category, comment = _validate(stars, category, comment)
-    review = Review(visit_id=v.id, agency_id=v.agency_id, worker_ref=v.worker_ref,
-                    stars=stars, category=category, comment=comment, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(review)
-            session.flush()
-    except IntegrityError as err:
-        raise Conflict("this visit already has a review", reason="already_reviewed") from err
-    log.info("review of visit %d recorded: agency %s, %d stars%s", v.id, v.agency_id, stars,
-             f", complaint ({category})" if category else "")
-    return review
+    return _store(session, Review(visit_id=v.id, agency_id=v.agency_id,
+                                  worker_ref=v.worker_ref, created_at=now),
+                  stars, category, comment, f"visit {v.id}")
 
 
 def _validate(stars: str | int | None, category: str | None,

@@ -215,20 +215,40 @@ def issue_badges(d, build, verifier, state, plan, issued_at, say):
 
 NAMES = ["王秀英", "李桂兰", "张丽娟", "刘玉梅", "陈淑珍", "杨春燕", "赵红霞", "黄美玲", "周翠英",
          "吴海燕", "徐凤英", "孙晓梅"]
-CERTS = [[{"name": "育婴师", "level": "高级"}, {"name": "家政服务员", "level": "中级"}],
-         [{"name": "养老护理员", "level": "中级"}], [{"name": "母婴护理", "level": "高级"}]]
+CERTS = [[("育婴员", "三级"), ("家政服务员", "四级")], [("养老护理员", "四级")],
+         [("母婴护理员", "三级")]]
+
+
+def demo_records(certs, now, tz):
+    """The records an agency enters for a demo worker: certificates, a health certificate
+    and an insurance, all checked against the originals."""
+    from host.localtime import local_date
+
+    def day(t):
+        return local_date(t, tz).isoformat()
+    out = [("skill_certificate", {"title": t, "level": lv, "number": f"{i + 1:04d}-2025",
+                                  "source": "杭州市职业技能鉴定中心",
+                                  "issued_on": day(now - 300 * DAY)})
+           for i, (t, lv) in enumerate(certs)]
+    out.append(("health_certificate", {"number": "JK-2026-0815", "source": "杭州市疾控中心",
+                                       "issued_on": day(now - 165 * DAY),
+                                       "valid_until": day(now + 200 * DAY)}))
+    out.append(("insurance", {"type": "personal_accident", "number": "PA-88231",
+                              "source": "中国人寿", "issued_on": day(now - 65 * DAY),
+                              "valid_until": day(now + 300 * DAY)}))
+    return out
 
 
 def seed_profiles(verifier, state, now):
-    """What an agency enters for each worker in its console: a name, certificates, the
-    health-check and insurance dates the employer page shows (first run only)."""
+    """What an agency enters for each worker in its console: a name, certificates, a health
+    certificate and an insurance the employer page shows, a grade (first run only)."""
     if state.get("profiles"):
         return
     from sqlalchemy import select
 
     from verifier import create_app
     from verifier.models import Worker
-    from verifier.services import console
+    from verifier.services import console, records
     app = create_app({"DATABASE_URL": verifier.env["XINKA_DATABASE_URL"],
                       "AUTHORITY_KEY": verifier.env["XINKA_AUTHORITY_KEY"]})
     x = app.extensions["xinka"]
@@ -237,7 +257,10 @@ def seed_profiles(verifier, state, now):
             w = s.scalar(select(Worker).where(Worker.agency_id == b["agency"],
                                               Worker.worker_ref == b["worker"]))
             w.name = NAMES[int(i) % len(NAMES)]
-            console.set_profile(s, b["agency"], w.id, now, "demo", CERTS[int(i) % len(CERTS)],
-                                now + 200 * DAY, now + 300 * DAY, "A")
+            records.add_many(s, b["agency"], w.worker_ref,
+                             demo_records(CERTS[int(i) % len(CERTS)], now,
+                                          app.config["TIMEZONE"]), "verified", now, "demo",
+                             app.config["TIMEZONE"])
+            console.set_grade(s, b["agency"], w.id, now, "demo", "A")
     x.db.engine.dispose()
     state["profiles"] = True

@@ -47,3 +47,51 @@ def test_cli_db_upgrade_on_a_fresh_sqlite_file(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
     engine.dispose()
+
+
+def test_0012_maps_profiles_to_credit_records_and_back(db_url):
+    """The profile's certificates text and its two dates become records (documented in the
+    migration and docs/credit-rules.md); downgrading puts the dates back."""
+    import json
+
+    from sqlalchemy import text
+    downgrade(db_url, "0011_agreements")
+    engine = make_engine(db_url)
+    day = 86400
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO agencies (id, name, created_at) VALUES ('A1', 'a', 0)"))
+        for wid, ref in ((1, "W-1"), (2, "W-2")):
+            c.execute(text("INSERT INTO workers (id, agency_id, worker_ref, state, created_at) "
+                           "VALUES (:i, 'A1', :r, 'active', 0)"), {"i": wid, "r": ref})
+        c.execute(text(
+            "INSERT INTO worker_profiles (worker_id, certificates, health_check_until, "
+            "insurance_until, credit_grade, updated_at) VALUES "
+            "(1, :certs, :h, NULL, 'A', :at), (2, 'not json', NULL, :i, NULL, :at)"),
+            {"certs": json.dumps([{"name": "育婴师", "level": "高级"}, {"level": "x"}]),
+             "h": 200 * day, "i": 300 * day, "at": 100 * day})
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT worker_ref, kind, state, data, issued_on, valid_until, "
+                              "verified_by FROM credit_records ORDER BY worker_ref, kind")).all()
+        columns = {col["name"] for col in inspect(c).get_columns("worker_profiles")}
+        grade = c.execute(text("SELECT credit_grade FROM worker_profiles WHERE worker_id = 1"))
+        assert grade.scalar() == "A"
+    engine.dispose()
+    assert columns == {"worker_id", "credit_grade", "updated_at"}
+    got = [(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6] is not None) for r in rows]
+    assert got == [
+        ("W-1", "health_certificate", "verified", {"migrated": True}, 100 * day, 200 * day,
+         True),
+        ("W-1", "skill_certificate", "self_declared",
+         {"title": "育婴师", "level": "高级", "migrated": True}, 100 * day, None, False),
+        ("W-2", "insurance", "verified", {"migrated": True}, 100 * day, 300 * day, True)]
+    downgrade(db_url, "0011_agreements")
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        back = c.execute(text("SELECT worker_id, health_check_until, insurance_until FROM "
+                              "worker_profiles ORDER BY worker_id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in back] == [(1, 200 * day, None), (2, None, 300 * day)]
+    upgrade(db_url)

@@ -21,7 +21,7 @@ from tests.verifier.conftest import (Env, b64, db_kind, db_url, make_app,  # noq
                                      new_database, pg_cluster, sqlite_template)
 from testkit.browser import (LiveServer, chromium_or_skip, full_screenshot,  # noqa: F401
                              start_chromium, stop_chromium)
-from verifier.services import console, registry, staff, status
+from verifier.services import console, records, registry, staff, status
 
 AGENCY = "A330100"
 STAFF_USER, STAFF_PASSWORD = "anna", "correct horse 1"
@@ -38,6 +38,27 @@ def ts(y, m, d, hh=9, mm=0):
 DECEMBER = {0: [1, 2, 3, 10, 10, 24], 2: [3, 4], 6: [31]}
 
 
+def day_of(t):
+    return datetime.fromtimestamp(t, TZ).date().isoformat()
+
+
+def standard_records(now, health_until):
+    """Each test worker's records: two skill certificates, a health certificate valid until
+    `health_until` (issued a year before), an insurance for 300 more days."""
+    return [("skill_certificate", {"title": "育婴员", "level": "三级", "number": "YY-1",
+                                   "source": "职业技能鉴定中心",
+                                   "issued_on": day_of(now - 400 * DAY)}),
+            ("skill_certificate", {"title": "养老护理员", "level": "四级", "number": "YL-2",
+                                   "source": "职业技能鉴定中心",
+                                   "issued_on": day_of(now - 400 * DAY)}),
+            ("health_certificate", {"number": "JK-1", "source": "疾控中心",
+                                    "issued_on": day_of(health_until - 365 * DAY),
+                                    "valid_until": day_of(health_until)}),
+            ("insurance", {"type": "personal_accident", "number": "PA-1", "source": "人寿",
+                           "issued_on": day_of(now - 60 * DAY),
+                           "valid_until": day_of(now + 300 * DAY)})]
+
+
 class Site(Env):
     """Env (testkit/verifier.py) plus profiles, check-ins, a staff user and badge 2
     revoked; `tap_path(i, purpose)` is the path of a fresh tap URL of badge i."""
@@ -51,10 +72,10 @@ class Site(Env):
                                            scrypt_n=x.config["STAFF_SCRYPT_N"]).id
             for i in range(len(world.badges)):
                 health = now - 10 * DAY if i == 6 else now + 200 * DAY
-                console.set_profile(s, world.badges[i].agency_id, self.workers[i], now,
-                                    "test", [{"name": "育婴师", "level": "高级"},
-                                             {"name": "养老护理员", "level": "中级"}],
-                                    health, now + 300 * DAY, "A")
+                agency = world.badges[i].agency_id
+                records.add_many(s, agency, f"W-{i:07d}", standard_records(now, health),
+                                 "verified", now, "test", x.config["TIMEZONE"])
+                console.set_grade(s, agency, self.workers[i], now, "test", "A")
         items = {}
         # earlier months first: a badge's counters rise with time (a higher counter signed
         # earlier is clone evidence: docs/protocol.md "Replay and clone evidence")

@@ -122,7 +122,7 @@ def test_green_from_a_simulated_badge(live, b, artifacts):
 def test_consent_view_in_both_languages(live, b, artifacts):
     b.get(live.url + live.tap_path(1, "consent"))
     assert verdict(b) == ("green", "ok")
-    assert "育婴师" in b.page_source and "工*1" in b.page_source
+    assert "育婴员" in b.page_source and "工*1" in b.page_source
     assert layout_shift(b) == 0
     shot(b, artifacts, "employer-consent-zh", full=True)
     b.find_element("css selector", "nav a").click()          # the language switch
@@ -157,7 +157,7 @@ def test_reused_consent_link_is_red(live, b, artifacts):
     b.delete_all_cookies()                         # the URL copied to another phone
     b.get(url)
     assert verdict(b) == ("red", "already_used")
-    assert "此链接已被使用过" in b.page_source and "育婴师" not in b.page_source
+    assert "此链接已被使用过" in b.page_source and "育婴员" not in b.page_source
     shot(b, artifacts, "employer-red-reused")
 
 
@@ -252,7 +252,7 @@ def test_a_bureau_ban_turns_the_employer_page_red_and_says_nothing_more(b, reque
     site = next(served)
     try:
         b.get(site.url + site.tap_path(1, "consent"))
-        assert verdict(b) == ("green", "ok") and "育婴师" in b.page_source
+        assert verdict(b) == ("green", "ok") and "育婴员" in b.page_source
         ban = site.enrol_and_ban(((site.world.badges[1].agency_id, "W-0000001"),), GOOD)
         assert ban["badges_revoked"] >= 1
         b.delete_all_cookies()
@@ -260,7 +260,7 @@ def test_a_bureau_ban_turns_the_employer_page_red_and_says_nothing_more(b, reque
         assert verdict(b) == ("red", "banned")
         text = b.find_element("tag name", "body").text
         assert "不得从事家政服务（商务局决定）。" in text
-        for secret in ("育婴师", "theft", "case 17", GOOD, "W-0000001", "工人1"):
+        for secret in ("育婴员", "theft", "case 17", GOOD, "W-0000001", "工人1"):
             assert secret not in b.page_source
         assert computed_contrast(b) >= 4.5
         shot(b, artifacts, "employer-red-banned")

@@ -8,7 +8,11 @@ from tests.web import a11y
 from tests.web.conftest import AGENCY, STAFF_PASSWORD, STAFF_USER, _field
 from tests.web.test_employer_page import EN, INJECT, verdict
 from tests.web.test_reviews import post_review, view_consent
-from verifier.models import Badge, Worker
+from sqlalchemy import func, select
+
+from host import wire
+from tests.web.conftest import DAY
+from verifier.models import AuditEntry, Badge, Worker
 from verifier import config
 from verifier.models import StaffUser
 from verifier.services import registry, staff
@@ -203,7 +207,8 @@ def test_worker_page(site):
     assert "工人2" in t and "W-0000002" in t
     assert "found with another person" in t            # lifecycle: the revocation reason
     assert "2026-12" in t                               # attendance history
-    assert "育婴师:高级" in t and 'value="2027-07-20"' in t
+    assert "育婴员 · 三级 · YY-1" in t and "2027-07-20" in t          # credit records
+    assert t.count('data-state="verified"') == 4
     assert c.get(f"/console/workers/{site.workers[1]}").status_code == 404   # other agency
 
 
@@ -286,19 +291,121 @@ def test_complaints_on_the_worker_page_and_resolution(site):
     assert "Resolved 2027-01-01" in r.text and "apologised" in r.text
 
 
-def test_profile_edit(site):
+def record_post(site, c, wid, kind, **form):
+    data = {"kind": kind, "state": "verified", "csrf": site.csrf(c, f"/console/workers/{wid}")}
+    data.update(form)
+    return c.post(f"/console/workers/{wid}/records", data=data, headers=EN)
+
+
+def n_records(site):
+    from verifier.models import CreditRecord
+    with site.x.db.session() as s:
+        return s.scalar(select(func.count(CreditRecord.id)))
+
+
+def record_ids(site, ref, kind):
+    from verifier.models import CreditRecord
+    with site.x.db.session() as s:
+        return list(s.scalars(select(CreditRecord.id).where(
+            CreditRecord.worker_ref == ref, CreditRecord.kind == kind)
+            .order_by(CreditRecord.id)))
+
+
+def consent(site, i, scope=63):
+    return site.client.get(site.tap_path(i, "consent", scope=scope), headers=EN)
+
+
+def test_records_entered_verified_expired_withdrawn_and_shown_within_scope(site):
+    c = site.login()
+    wid, ref = site.workers[0], "W-0000000"
+    r = c.get(f"/console/workers/{wid}/records/new?kind=skill_certificate", headers=EN)
+    assert r.status_code == 200 and 'name="level"' in r.text and "母婴护理员" in r.text
+    # a self-declared health certificate replaces nothing: the verified one still counts
+    [old_health] = record_ids(site, ref, "health_certificate")
+    r = c.post(f"/console/workers/{wid}/records/{old_health}/withdraw",
+               data={"reason": "lost", "csrf": site.csrf(c, f"/console/workers/{wid}")})
+    assert r.status_code == 303
+    assert verdict(consent(site, 0)) == ("yellow", "health_missing")
+    r = record_post(site, c, wid, "health_certificate", number="JK-9", source="疾控中心",
+                    issued_on="2026-12-01", valid_until="2027-11-30", state="self_declared")
+    assert r.status_code == 303, r.text
+    r = consent(site, 0)
+    assert verdict(r) == ("yellow", "health_unverified")
+    assert "self-declared, not checked by the agency" in r.text
+    [new_health] = [i for i in record_ids(site, ref, "health_certificate") if i != old_health]
+    r = c.post(f"/console/workers/{wid}/records/{new_health}/verify",
+               data={"csrf": site.csrf(c, f"/console/workers/{wid}")})
+    assert r.status_code == 303
+    r = consent(site, 0)
+    assert verdict(r) == ("green", "ok")
+    assert re.search(r"verified by [^<]+ on 2027-01-01", r.text)
+    # verifying twice, withdrawing twice: refused
+    for action in ("verify", "withdraw"):
+        if action == "withdraw":
+            c.post(f"/console/workers/{wid}/records/{old_health}/withdraw",
+                   data={"reason": "x", "csrf": site.csrf(c, f"/console/workers/{wid}")})
+        r = c.post(f"/console/workers/{wid}/records/{old_health}/{action}",
+                   data={"reason": "again", "csrf": site.csrf(c, f"/console/workers/{wid}")})
+        assert r.status_code == 409
+    # expiry: a day after the insurance's last valid day the page is yellow with the reason
+    site.app.config["FIXED_NOW"] = site.x.now() + 301 * DAY
+    r = consent(site, 0)
+    assert verdict(r)[0] == "yellow"      # (the status list is stale by then too)
+    assert "The insurance has expired." in r.text
+    assert 'data-record="insurance" data-state="expired"' in r.text
+    site.app.config["FIXED_NOW"] = site.world.now
+    # a judicial check: shown only with the credit scope bit, the result only
+    r = record_post(site, c, wid, "judicial_check", result="none_found", source="法院执行信息",
+                    issued_on="2026-11-20")
+    assert r.status_code == 303, r.text
+    assert 'data-record="judicial_check"' in consent(site, 0).text
+    narrow = consent(site, 0, scope=wire.tap.SCOPE_CERTIFICATES)
+    assert 'data-record="judicial_check"' not in narrow.text
+    assert 'data-record="health_certificate"' not in narrow.text
+    assert 'data-record="skill_certificate"' in narrow.text
+    # audit log: every step
+    with site.x.db.session() as s:
+        actions = [e.action for e in s.scalars(select(AuditEntry))]
+    assert actions.count("record.verify") == 1 and actions.count("record.withdraw") == 1
+    assert actions.count("record.add") >= 2
+
+
+def test_bad_records_are_refused_naming_the_field_and_write_nothing(site):
+    c = site.login()
+    wid = site.workers[0]
+    before = n_records(site)
+    good = {"title": "育婴员", "level": "三级", "number": "1", "source": "中心",
+            "issued_on": "2026-05-01"}
+    for change, field in (({"level": "特级"}, "level"), ({"title": "按摩师"}, "title"),
+                          ({"source": ""}, "source"), ({"issued_on": "2027-06-01"}, "issued_on"),
+                          ({"issued_on": "yesterday"}, "issued_on"),
+                          ({"valid_until": "2026-04-30"}, "valid_until"),
+                          ({"number": "x" * 201}, "number"), ({"state": "trusted"}, "state")):
+        r = record_post(site, c, wid, "skill_certificate", **dict(good, **change))
+        assert r.status_code == 400, change
+        assert f'data-field="{field}"' in r.text, (change, r.text[-800:])
+        if field != "title":                 # the form keeps what was typed
+            assert 'value="中心"' in r.text or field == "source"
+    r = record_post(site, c, wid, "training", course="<script>alert(1)</script>", hours="0",
+                    source="x", issued_on="2026-05-01")
+    assert r.status_code == 400 and "<script>alert" not in r.text
+    assert record_post(site, c, wid, "insurance", type="x", number="1", source="s",
+                       issued_on="2026-01-01", valid_until="2027-01-01").status_code == 400
+    assert record_post(site, c, wid, "horoscope", source="s").status_code == 400
+    assert n_records(site) == before
+    # another agency's worker: not found, nothing written
+    r = record_post(site, c, site.workers[1], "skill_certificate", **good)
+    assert r.status_code == 404 and n_records(site) == before
+
+
+def test_grade_edit(site):
     c = site.login()
     wid = site.workers[0]
     csrf = site.csrf(c, f"/console/workers/{wid}")
-    r = c.post(f"/console/workers/{wid}/profile", data={
-        "csrf": csrf, "certificates": "家政服务员:五级\n母婴护理:初级",
-        "health_check_until": "2027-03-01", "insurance_until": "", "credit_grade": "AA"})
+    r = c.post(f"/console/workers/{wid}/grade", data={"csrf": csrf, "credit_grade": "AA"})
     assert r.status_code == 303
-    r = site.client.get(site.tap_path(0, "consent"), headers=EN)
-    assert verdict(r) == ("yellow", "insurance_missing")
-    assert "家政服务员" in r.text and "Valid until 2027-03-01" in r.text and ">AA<" in r.text
-    r = c.post(f"/console/workers/{wid}/profile", data={"csrf": csrf,
-                                                         "health_check_until": "tomorrow"})
+    assert ">AA<" in consent(site, 0).text
+    r = c.post(f"/console/workers/{wid}/grade", data={"csrf": csrf, "credit_grade": "X" * 9})
     assert r.status_code == 400
 
 

@@ -28,7 +28,7 @@ def test_status_tap_is_green_and_shows_only_the_basic_status(site):
     assert '<html lang="zh-CN">' in r.text
     assert "真实有效" in r.text and "杭州安心家政0" in r.text and "A4CF12000000" in r.text
     assert "2027-01-01 18:40" in r.text                # time of the check, Asia/Shanghai
-    assert "育婴师" not in r.text and "工*0" not in r.text   # no consent: nothing personal
+    assert "育婴员" not in r.text and "工*0" not in r.text   # no consent: nothing personal
     assert "Rate this service" not in r.text and 'name="stars"' not in r.text
 
 
@@ -37,7 +37,7 @@ def test_consent_tap_shows_the_profile(site):
     assert verdict(r) == ("green", "ok")
     assert '<html lang="en">' in r.text
     t = r.text
-    for expected in ("工*1", "育婴师", "高级", "养老护理员", "Valid until 2027-07-20",
+    for expected in ("工*1", "育婴员", "三级", "养老护理员", "Valid until 2027-07-20",
                      "Valid until 2027-10-28", "Credit grade", ">A<", "Photo placeholder",
                      "Checked in 3 of 12 months", 'name="stars"'):
         assert expected in t, expected
@@ -50,7 +50,7 @@ def test_consent_scope_limits_what_is_shown(site):
     r = site.client.get(site.tap_path(3, "consent", scope=wire.tap.SCOPE_CERTIFICATES),
                         headers=EN)
     assert verdict(r)[0] == "green"
-    assert "育婴师" in r.text
+    assert "育婴员" in r.text
     for hidden in ("Health check", "Insurance", "Credit grade", "Monthly check-ins"):
         assert hidden not in r.text
 
@@ -111,7 +111,7 @@ def test_reused_link_from_another_browser_is_red(site):
     other = site.app.test_client()
     r = other.get(path, headers=ZH)
     assert verdict(r) == ("red", "already_used")
-    assert "此链接已被使用过" in r.text and "育婴师" not in r.text
+    assert "此链接已被使用过" in r.text and "育婴员" not in r.text
 
 
 def test_link_verified_through_the_api_first_is_used(site):
@@ -171,13 +171,17 @@ INJECT = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 
 def test_script_injection_everywhere_is_escaped(site):
     from verifier.models import Agency, Worker
-    from verifier.services import console
+    from verifier.services import console, records
     with site.x.db.session() as s:
         s.get(Agency, "A330101").name = INJECT
         s.get(Worker, site.workers[1]).name = INJECT
-        console.set_profile(s, "A330101", site.workers[1], site.x.now(), "t",
-                            [{"name": INJECT, "level": INJECT}], site.x.now() + 9 * 86400,
-                            site.x.now() + 9 * 86400, INJECT[:8])
+        console.set_grade(s, "A330101", site.workers[1], site.x.now(), "t", INJECT[:8])
+        records.add_many(s, "A330101", "W-0000001", [
+            ("skill_certificate", {"title": "育婴员", "level": "三级", "number": INJECT,
+                                   "source": INJECT, "issued_on": "2026-01-01"}),
+            ("training", {"course": INJECT, "hours": "8", "source": INJECT,
+                          "issued_on": "2026-01-01"})], "self_declared", site.x.now(), INJECT,
+            "Asia/Shanghai")
     path = site.tap_path(1, "consent")
     probes = [
         (path, {}),

@@ -43,7 +43,11 @@ REASONS = {
     "status_stale": N_("The badge is genuine, but the revocation list is out of date."),
     "health_expired": N_("The health check has expired."),
     "health_missing": N_("No health check on file."),
+    "health_unverified": N_("The health certificate is self-declared: the agency has not "
+                            "checked it."),
     "insurance_expired": N_("The insurance has expired."),
+    "insurance_unverified": N_("The insurance is self-declared: the agency has not checked "
+                               "it."),
     "insurance_missing": N_("No insurance on file."),
     "records_incomplete": N_("The health check or the insurance needs attention. Ask the "
                              "worker to press the badge button to share details."),

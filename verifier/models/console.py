@@ -10,14 +10,11 @@ from .ledger import Checkin
 
 
 class WorkerProfile(Base):
-    """What a consent view may show about a worker, kept by the agency. `certificates` is a
-    JSON list of {"name", "level"}; the *_until fields are Unix times (NULL: none on file)."""
+    """The credit grade the agency keeps for a worker (certificates, health check and
+    insurance are credit records since migration 0012: models/credit.py)."""
     __tablename__ = "worker_profiles"
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), primary_key=True,
                                            autoincrement=False)
-    certificates: Mapped[str] = mapped_column(Text, default="[]")
-    health_check_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    insurance_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     credit_grade: Mapped[str | None] = mapped_column(String(8), nullable=True)
     updated_at: Mapped[int] = mapped_column(BigInteger)
 

@@ -15,7 +15,8 @@ red, when any of:
   - the status list is stale and the policy is `refuse`.
 yellow, when genuine and not red, but any of:
   - the status list is missing (status unknown) or stale;
-  - the health check or the insurance is expired or not on file (workers in this registry);
+  - the health certificate or the insurance is expired, not on file, or only self-declared
+    (workers in this registry; services/records.required_state);
   - COMPLAINT_LIMIT or more unresolved complaints in the last COMPLAINT_DAYS days.
 green: genuine, current, active, and none of the yellow reasons.
 
@@ -38,7 +39,8 @@ RED_REASONS = ("banned", "malformed", "oversized", "wrong_alg", "bad_signature",
                "suspended", "lost", "cancelled", "already_used", "replayed", "stale_status",
                "rate_limited")
 YELLOW_REASONS = ("status_unknown", "status_stale", "health_expired", "health_missing",
-                  "insurance_expired", "insurance_missing", "complaints")
+                  "health_unverified", "insurance_expired", "insurance_missing",
+                  "insurance_unverified", "complaints")
 
 
 @dataclass
@@ -50,8 +52,8 @@ class Facts:
     stale: bool = False
     badge_state: str | None = None    # registry state when the badge is registered here
     worker_state: str | None = None   # active / cancelled, when known
-    health_until: int | None = None
-    insurance_until: int | None = None
+    health: str = "missing"           # ok / unverified / expired / missing (records.py)
+    insurance: str = "missing"
     worker_known: bool = False        # the worker is in this verifier's registry
     open_complaints: int = 0          # unresolved, within COMPLAINT_DAYS
     banned: bool = False              # a bureau ban of the worker's person is in force
@@ -87,21 +89,14 @@ def decide(f: Facts) -> Decision:
     elif f.stale:
         yellow.append("status_stale")
     if f.worker_known:             # only the registry knows health and insurance
-        yellow += _validity(f.health_until, f.now, "health")
-        yellow += _validity(f.insurance_until, f.now, "insurance")
+        yellow += [f"{what}_{state}" for what, state in (("health", f.health),
+                                                         ("insurance", f.insurance))
+                   if state != "ok"]
     if f.open_complaints >= COMPLAINT_LIMIT:
         yellow.append("complaints")
     if yellow:
         return Decision(YELLOW, yellow)
     return Decision(GREEN, [])
-
-
-def _validity(until: int | None, now: int, what: str) -> list[str]:
-    if until is None:
-        return [f"{what}_missing"]
-    if until < now:
-        return [f"{what}_expired"]
-    return []
 
 
 def _ordered(reasons: list[str], order: tuple[str, ...]) -> list[str]:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Badge, Checkin, Terminal, Worker
 from ..models import WorkerProfile
-from . import agreements, attendance, audit, registry, reviews, signals, visits
+from . import agreements, attendance, audit, records, registry, reviews, signals, visits
 from .errors import BadRequest
 
 log = logging.getLogger(__name__)
@@ -111,7 +109,8 @@ def worker_page(session: Session, agency_id: str, worker_id: int, now: int) -> d
     w = registry.get_worker(session, agency_id, worker_id)
     badges = registry.badges_of(session, w.id)
     return {"worker": w, "profile": session.get(WorkerProfile, w.id),
-            "certificates": certificates(session.get(WorkerProfile, w.id)),
+            "records": records.for_worker(session, agency_id, w.worker_ref, now),
+            "record_kinds": list(records.KINDS),
             "badges": badges, "serials": {b.id: b.serial for b in badges},
             "elsewhere": registry.live_elsewhere(session, w.person_id, agency_id),
             "lifecycle": lifecycle(session, agency_id, [b.id for b in badges]),
@@ -122,16 +121,6 @@ def worker_page(session: Session, agency_id: str, worker_id: int, now: int) -> d
             "visits": visits.for_worker(session, agency_id, w.worker_ref, limit=10)[0],
             "agreements": agreements.for_agency(session, agency_id, w.worker_ref),
             "signals": signals.count_for(session, agency_id, w.worker_ref)}
-
-
-def certificates(profile: WorkerProfile | None) -> list[dict[str, Any]]:
-    if profile is None:
-        return []
-    try:
-        items = json.loads(profile.certificates or "[]")
-    except ValueError:
-        return []
-    return [c for c in items if isinstance(c, dict)]
 
 
 def terminals(session: Session, agency_id: str, now: int) -> list[dict[str, Any]]:
@@ -151,38 +140,9 @@ def terminals(session: Session, agency_id: str, now: int) -> list[dict[str, Any]
     return out
 
 
-def parse_day(text: str | None, tz: str) -> int | None:
-    """'YYYY-MM-DD' -> Unix time of the end of that day in tz; '' -> None."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        d = date.fromisoformat(text)
-    except ValueError as err:
-        raise BadRequest("dates are YYYY-MM-DD", reason="bad_date") from err
-    return int(datetime.combine(d, time(23, 59, 59), ZoneInfo(tz)).timestamp())
-
-
-def parse_certificates(text: str | None) -> list[dict[str, str]]:
-    """'name:level' per line -> [{"name", "level"}] (at most 20)."""
-    out = []
-    for line in (text or "").splitlines():
-        name, _, level = line.partition(":")
-        if not name.strip():
-            continue
-        if len(name) > 60 or len(level) > 30:
-            raise BadRequest("a certificate line is too long", reason="bad_certificate")
-        out.append({"name": name.strip(), "level": level.strip()})
-    if len(out) > 20:
-        raise BadRequest("at most 20 certificates", reason="bad_certificate")
-    return out
-
-
-def set_profile(session: Session, agency_id: str, worker_id: int, now: int, actor: str,
-                certificates: list[dict[str, str]] | None = None,
-                health_check_until: int | None = None, insurance_until: int | None = None,
-                credit_grade: str | None = None) -> WorkerProfile:
-    """Create or replace the profile a consent view shows."""
+def set_grade(session: Session, agency_id: str, worker_id: int, now: int, actor: str,
+              credit_grade: str | None) -> WorkerProfile:
+    """Set the credit grade a consent view shows (records: services/records.py)."""
     w = registry.get_worker(session, agency_id, worker_id)
     grade = (credit_grade or "").strip() or None
     if grade is not None and len(grade) > 8:
@@ -191,12 +151,9 @@ def set_profile(session: Session, agency_id: str, worker_id: int, now: int, acto
     if p is None:
         p = WorkerProfile(worker_id=w.id)
         session.add(p)
-    p.certificates = json.dumps(certificates or [], ensure_ascii=False)
-    p.health_check_until, p.insurance_until = health_check_until, insurance_until
     p.credit_grade, p.updated_at = grade, now
-    audit.append(session, actor, "worker.profile", w.id, now, agency_id=agency_id,
-                 health_check_until=health_check_until, insurance_until=insurance_until,
-                 credit_grade=grade, certificates=len(certificates or []))
+    audit.append(session, actor, "worker.grade", w.id, now, agency_id=agency_id,
+                 credit_grade=grade)
     session.flush()
-    log.info("worker %d profile updated (agency %s, by %s)", w.id, agency_id, actor)
+    log.info("worker %d credit grade updated (agency %s, by %s)", w.id, agency_id, actor)
     return p

@@ -11,7 +11,6 @@ second token with a used counter is red `replayed`.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,7 @@ from host.wire.tap import (SCOPE_ATTENDANCE, SCOPE_CERTIFICATES, SCOPE_CREDIT, S
 
 from ..models import Agency, Attendance, Badge, Worker
 from ..models import TapView, WorkerProfile
-from . import colour, ledger, persons, reviews, verification, visits
+from . import colour, ledger, persons, records, reviews, verification, visits
 from .periods import period_of
 from .trust import Snapshot
 
@@ -37,10 +36,9 @@ PAGE_PURPOSES = ("status", "consent")
 class Details:
     """What a consent view shows, limited to the token's scope bits."""
     masked_name: str | None                   # None: the worker is not in this registry
-    certificates: list[dict[str, str]] | None = None          # [{"name", "level"}]
-    health_until: int | None = None
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # kind -> views
+    show_certificates: bool = False
     show_health: bool = False
-    insurance_until: int | None = None
     show_insurance: bool = False
     credit_grade: str | None = None
     show_credit: bool = False
@@ -132,6 +130,7 @@ def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now
         page.reload = view is not None and view.views > 1
     badge = session.scalar(select(Badge).where(Badge.kid == tap.badge_kid.hex()))
     worker = profile = None
+    rows: list[dict[str, Any]] = []
     if badge is not None and badge.agency_id == agency_id:
         facts.badge_state = badge.state
         if badge.worker_id is not None:
@@ -146,13 +145,15 @@ def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now
         # only a genuine badge's page may say its holder is banned (not a forger's)
         facts.banned = verdict.reason not in NOT_GENUINE and worker.person_id is not None \
             and persons.active_ban(session, worker.person_id, now) is not None
-        facts.health_until = profile.health_check_until if profile else None
-        facts.insurance_until = profile.insurance_until if profile else None
+        rows = records.for_worker(session, agency_id, worker_ref, now,
+                                  include_withdrawn=False)
+        facts.health = records.required_state(rows, "health_certificate")
+        facts.insurance = records.required_state(rows, "insurance")
     facts.open_complaints = reviews.open_complaints(session, agency_id, worker_ref, now)
     page.decision = colour.decide(facts)
     page.reasons = _public_reasons(page.decision.reasons, tap.purpose)
     if page.decision.colour != colour.RED and tap.purpose == "consent":
-        page.details = _details(session, worker, profile, tap.scope or 0, agency_id,
+        page.details = _details(session, worker, profile, rows, tap.scope or 0, agency_id,
                                 worker_ref, now, tz, start_day)
         page.reviewed = view is not None and reviews.exists_for(session, view.id)
         page.reviewable = view is not None and not page.reviewed
@@ -211,19 +212,15 @@ def _public_reasons(reasons: list[str], purpose: str) -> list[str]:
     return out
 
 
-def _details(session: Session, worker: Worker | None, profile: WorkerProfile | None, scope: int,
-             agency_id: str, worker_ref: str, now: int, tz: str, start_day: int) -> Details:
+def _details(session: Session, worker: Worker | None, profile: WorkerProfile | None,
+             rows: list[dict[str, Any]], scope: int, agency_id: str, worker_ref: str, now: int,
+             tz: str, start_day: int) -> Details:
     d = Details(masked_name=mask_name(worker.name) if worker is not None else None)
-    if profile is not None and scope & SCOPE_CERTIFICATES:
-        d.certificates = _certificates(profile.certificates)
-    elif scope & SCOPE_CERTIFICATES:
-        d.certificates = []
-    if scope & SCOPE_HEALTH:
-        d.show_health = True
-        d.health_until = profile.health_check_until if profile else None
-    if scope & SCOPE_INSURANCE:
-        d.show_insurance = True
-        d.insurance_until = profile.insurance_until if profile else None
+    for r in records.in_scope(rows, scope):
+        d.records.setdefault(r["kind"], []).append(r)
+    d.show_certificates = bool(scope & SCOPE_CERTIFICATES)
+    d.show_health = bool(scope & SCOPE_HEALTH)
+    d.show_insurance = bool(scope & SCOPE_INSURANCE)
     if scope & SCOPE_CREDIT:
         d.show_credit = True
         d.credit_grade = profile.credit_grade if profile else None
@@ -237,12 +234,3 @@ def _details(session: Session, worker: Worker | None, profile: WorkerProfile | N
         d.visits = visits.history(session, agency_id, worker_ref,
                                   worker.person_id if worker is not None else None)
     return d
-
-
-def _certificates(text: str | None) -> list[dict[str, str]]:
-    try:
-        items = json.loads(text or "[]")
-    except ValueError:
-        return []
-    return [{"name": str(c.get("name", "")), "level": str(c.get("level", ""))}
-            for c in items if isinstance(c, dict)][:20]

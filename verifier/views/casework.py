@@ -1,10 +1,11 @@
 """The console's verified visits (`/console/visits`, per worker or per agreement), service
 agreements (`/console/agreements`: list, record, one agreement with its visits, name its
-household) and fraud signals (`/console/signals`). Staff of one agency see their agency only.
-Logic in services/visits.py, services/agreements.py, services/signals.py."""
-from flask import Blueprint, g, redirect, request, url_for
+household), fraud signals (`/console/signals`) and a worker's credit records
+(`/console/workers/<id>/records…`: enter, verify, withdraw). Staff of one agency see their
+agency only. Logic in services/visits.py, agreements.py, signals.py, records.py."""
+from flask import Blueprint, abort, g, redirect, request, url_for
 
-from ..services import agreements, registry, signals, visits
+from ..services import agreements, records, registry, signals, visits
 from ..services.errors import ServiceError
 from .console import _error, _page, login_required, not_found
 from .common import ext
@@ -106,3 +107,74 @@ def signal_list():
         rows = signals.for_agency(s, g.agency_id)
         agency = _agency(s)
     return _page("console/signals.html", rows=rows, agency=agency, nav="signals")
+
+
+def _record_form(worker_id, kind, form, error=None, status=200):
+    x = ext()
+    spec = records.KINDS.get(kind)
+    if spec is None:
+        abort(404)
+    with x.db.session() as s:
+        w = registry.get_worker(s, g.agency_id, worker_id)
+        agency = _agency(s)
+        s.expunge(w)
+    return _page("console/record.html", status, kind=spec, worker=w, form=form, error=error,
+                 agency=agency, nav="workers")
+
+
+@bp.get("/workers/<int:worker_id>/records/new")
+@login_required
+def record_new(worker_id):
+    return _record_form(worker_id, request.args.get("kind", ""), {})
+
+
+@bp.post("/workers/<int:worker_id>/records")
+@login_required
+def record_add(worker_id):
+    """Enter a record; a wrong field shows the form again with its values and the field
+    named (400), nothing written."""
+    x = ext()
+    f = request.form
+    try:
+        with x.db.session() as s:
+            w = registry.get_worker(s, g.agency_id, worker_id)
+            records.add(s, g.agency_id, w.worker_ref, f.get("kind", ""), f,
+                        f.get("state", ""), x.now(), g.actor, x.config["TIMEZONE"])
+    except ServiceError as err:
+        if err.reason != "bad_record" or f.get("kind") not in records.KINDS:
+            return _error(err)
+        return _record_form(worker_id, f.get("kind"), f,
+                            {"field": err.extra.get("field"), "message": err.message}, 400)
+    return redirect(url_for("console.worker", worker_id=worker_id, done="record") +
+                    "#records", 303)
+
+
+@bp.post("/workers/<int:worker_id>/records/<int:record_id>/verify")
+@login_required
+def record_verify(worker_id, record_id):
+    return _record_change(worker_id, record_id, "verified")
+
+
+@bp.post("/workers/<int:worker_id>/records/<int:record_id>/withdraw")
+@login_required
+def record_withdraw(worker_id, record_id):
+    return _record_change(worker_id, record_id, "withdrawn")
+
+
+def _record_change(worker_id, record_id, done):
+    x = ext()
+    try:
+        with x.db.session() as s:
+            w = registry.get_worker(s, g.agency_id, worker_id)
+            r = records.get(s, g.agency_id, record_id)
+            if r.worker_ref != w.worker_ref:
+                abort(404)
+            if done == "verified":
+                records.verify(s, g.agency_id, record_id, x.now(), g.actor)
+            else:
+                records.withdraw(s, g.agency_id, record_id, request.form.get("reason"),
+                                 x.now(), g.actor)
+    except ServiceError as err:
+        return _error(err)
+    return redirect(url_for("console.worker", worker_id=worker_id, done=done) + "#records",
+                    303)

@@ -21,7 +21,8 @@ from .common import ext, rate_limited_post, refused
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 BADGE_ACTIONS = ("suspend", "reinstate", "lose", "revoke")
-DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "profile", "resolve", "identity"}
+DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "grade", "resolve", "identity",
+        "record", "verified", "withdrawn"}
 
 
 def _page(template, status=200, **kw):
@@ -149,22 +150,17 @@ def worker(worker_id):
                  **data)
 
 
-@bp.post("/workers/<int:worker_id>/profile")
+@bp.post("/workers/<int:worker_id>/grade")
 @login_required
-def profile(worker_id):
+def grade(worker_id):
     x = ext()
-    f = request.form
-    tz = x.config["TIMEZONE"]
     try:
         with x.db.session() as s:
-            console.set_profile(s, g.agency_id, worker_id, x.now(), g.actor,
-                                console.parse_certificates(f.get("certificates", "")),
-                                console.parse_day(f.get("health_check_until"), tz),
-                                console.parse_day(f.get("insurance_until"), tz),
-                                f.get("credit_grade"))
+            console.set_grade(s, g.agency_id, worker_id, x.now(), g.actor,
+                              request.form.get("credit_grade"))
     except ServiceError as err:
         return _error(err)
-    return redirect(url_for("console.worker", worker_id=worker_id, done="profile"), 303)
+    return redirect(url_for("console.worker", worker_id=worker_id, done="grade"), 303)
 
 
 @bp.post("/workers/<int:worker_id>/identity")

@@ -1,0 +1,38 @@
+"""Texts of the credit-record codes (kinds, states, fields, choices), as msgids of the message
+catalogue; like messages.py it imports nothing Flask, so services may use it."""
+from .messages import N_
+
+RECORD_KINDS = {
+    "health_certificate": N_("Health certificate"),
+    "insurance": N_("Insurance"),
+    "skill_certificate": N_("Skill certificate"),
+    "training": N_("Training"),
+    "background_check": N_("Background check"),
+    "judicial_check": N_("Judicial enforcement check"),
+    "dishonesty_check": N_("Dishonesty list check"),
+}
+
+RECORD_STATES = {
+    "verified": N_("verified"), "self_declared": N_("self-declared"),
+    "withdrawn": N_("withdrawn"), "expired": N_("expired"),
+}
+
+RECORD_FIELDS = {
+    "number": N_("Number"), "type": N_("Type"), "title": N_("Occupation"),
+    "level": N_("Level"), "course": N_("Course"), "hours": N_("Hours"),
+    "result": N_("Result"), "issued_on": N_("Issued on"), "valid_until": N_("Valid until"),
+    "state": N_("State"), "kind": N_("Record"), "reason": N_("Reason"),
+}
+
+RECORD_SOURCES = {
+    "issuer": N_("Issuer"), "insurer": N_("Insurer"), "provider": N_("Training provider"),
+    "body": N_("Checking body"),
+}
+
+RECORD_CHOICES = {
+    "personal_accident": N_("personal accident"), "liability": N_("liability"),
+    "employer": N_("employer's liability"),
+    "clear": N_("clear"), "concerns": N_("concerns found"),
+    "none_found": N_("none found"), "found": N_("record found"),
+    "listed": N_("on the list"),
+}

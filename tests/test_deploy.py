@@ -43,7 +43,8 @@ def commands(tmp_path_factory):
     from verifier import create_app
     d = tmp_path_factory.mktemp("deploy")
     app = create_app({"DATABASE_URL": f"sqlite:///{d / 'x.sqlite'}", **identity_config()})
-    assert {"db-upgrade", "status-publish", "ban-sweep", "audit-verify"} <= set(app.cli.commands)
+    assert {"db-upgrade", "status-publish", "ban-sweep", "complaints-sweep",
+            "audit-verify"} <= set(app.cli.commands)
     return set(app.cli.commands)
 
 

@@ -42,6 +42,8 @@ DEFAULTS = {
     "PERSON_HASH_KEYS": {},            # key id -> secret (hex, >= 32 bytes): the person hash
     "PERSON_HASH_KEY_ID": None,        # the current one (the others: lookups during rotation)
     "SERVICE_CATALOGUE": {},           # agency id -> service type codes (default: all known)
+    "WORKDAY_YEARS": {},               # year -> {"holidays": [...], "workdays": [...]}: the State
+                                       # Council's schedule for a year chinese-calendar lacks
     "FRAUD_THRESHOLDS": {},            # visit fraud signals: late_s, many, days, pattern_min,
                                        # instant_s (services/signals.Thresholds)
 }

@@ -9,6 +9,7 @@ from .services.identity import Hasher, Sealer
 from .services.metrics import Metrics
 from .services.trust import TrustStore
 from .services.verification import Policy
+from .services.workdays import Calendar
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class Xinka:
         self.policy = Policy(cfg["STALE_POLICY"], cfg["STATUS_MAX_AGE_S"])
         self.sealer = Sealer(cfg)          # the agencies' ID numbers at rest
         self.hasher = Hasher(cfg)          # the person hash of the bureau's registry
+        self.calendar = Calendar(cfg["WORKDAY_YEARS"])    # complaint deadlines
         app.extensions["xinka"] = self
         log.debug("extension ready: %s database, list version read every %s ms",
                   self.db.dialect, cfg["STATUS_CHECK_MS"])

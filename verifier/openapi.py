@@ -337,6 +337,8 @@ def _admission_paths(std):
 
 
 BAN = {"name": "ban_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+COMPLAINT = {"name": "complaint_id", "in": "path", "required": True,
+             "schema": {"type": "integer"}}
 HASH = {"name": "person_hash", "in": "path", "required": True,
         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
 
@@ -378,4 +380,14 @@ def _registry_paths(std):
         "/api/v1/bureau/persons/{person_hash}": {"get": _op(
             "A person's file: workers and badges at every agency, bans",
             {"200": _resp("person", OBJ), **bureau}, [HASH], security=KEY, tag="bureau")},
+        "/api/v1/bureau/complaints": {"get": _op(
+            "The complaints waiting for the bureau: serious ones with the agency's proposal, "
+            "and any past its deadline of 7 working days",
+            {"200": _resp("complaints", OBJ), **bureau}, security=KEY, tag="bureau")},
+        "/api/v1/bureau/complaints/{complaint_id}/decision": {"post": _op(
+            "The bureau's final decision of an escalated complaint: {outcome: upheld | "
+            "partly_upheld | dismissed, note}",
+            {"200": _resp("the complaint", OBJ), "404": _resp("no such complaint", ERR),
+             "409": _resp("not_escalated or complaint_closed", ERR), **bureau},
+            [COMPLAINT], body=_json(OBJ), security=KEY, tag="bureau")},
     }

@@ -95,3 +95,26 @@ def test_0012_maps_profiles_to_credit_records_and_back(db_url):
     engine.dispose()
     assert [tuple(r) for r in back] == [(1, 200 * day, None), (2, None, 300 * day)]
     upgrade(db_url)
+
+
+def test_0013_gives_earlier_complaints_a_process(db_url):
+    from sqlalchemy import text
+    downgrade(db_url, "0012_credit_records")
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        for rid, cat, resolved in ((1, "late", 500), (2, "safety", None), (3, None, None)):
+            c.execute(text(
+                "INSERT INTO reviews (id, agency_id, worker_ref, stars, category, created_at, "
+                "resolved_at, resolution) VALUES (:i, 'A1', 'W-1', 2, :c, 100, :r, :n)"),
+                {"i": rid, "c": cat, "r": resolved, "n": "sorted" if resolved else None})
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT review_id, severity, state, outcome, outcome_note, "
+                              "deadline_at, deadline_provisional FROM complaints "
+                              "ORDER BY review_id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "minor", "closed", "settled", "sorted",
+                                         100 + 9 * 86400, True),
+                                        (2, "minor", "open", None, None, 100 + 9 * 86400, True)]

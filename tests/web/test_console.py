@@ -283,12 +283,12 @@ def test_complaints_on_the_worker_page_and_resolution(site):
     r = c.get(f"/console/workers/{site.workers[0]}", headers=EN)
     assert "Attitude" in r.text and "2 / 5" in r.text
     assert "<script>" not in r.text and "&lt;script&gt;" in r.text
-    rid = re.search(r'id="review-(\d+)"', r.text).group(1)
-    r = c.post(f"/console/reviews/{rid}/resolve",
-               data={"csrf": _field(r.text, "csrf"), "note": "apologised"})
+    cid = re.search(r'data-complaint="(\d+)" data-state="open"', r.text).group(1)
+    r = c.post(f"/console/complaints/{cid}/propose",
+               data={"csrf": _field(r.text, "csrf"), "outcome": "upheld", "note": "apologised"})
     assert r.status_code == 303
     r = c.get(f"/console/workers/{site.workers[0]}", headers=EN)
-    assert "Resolved 2027-01-01" in r.text and "apologised" in r.text
+    assert 'data-state="closed"' in r.text and "apologised" in r.text
 
 
 def record_post(site, c, wid, kind, **form):

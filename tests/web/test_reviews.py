@@ -4,7 +4,7 @@ import re
 
 from host.wire.ndef import b64url
 from tests.web.test_employer_page import EN, verdict
-from verifier.services import reviews
+from verifier.services import complaints, reviews
 
 W1, W3 = "W-0000001", "W-0000003"
 AGENCY1 = "A330101"
@@ -124,10 +124,12 @@ def test_three_complaints_turn_the_page_yellow_until_resolved(site):
     assert post_review(site.client, path, csrf, worker="W-0000005",
                        stars="1").status_code == 201
     assert verdict(site.client.get(site.tap_path(5)))[0] == "green"
-    # the agency resolves one: back to green
+    # the agency decides one (a minor complaint, within its deadline): back to green
     with site.x.db.session() as s:
         rid = reviews.for_worker(s, AGENCY1, W3)[0].id
-        reviews.resolve(s, AGENCY1, rid, site.x.now(), "staff:t", "talked to the worker")
+        [cid] = [c.id for r, c in complaints.for_worker(s, AGENCY1, W3).items() if r == rid]
+        complaints.propose(s, AGENCY1, cid, "partly_upheld", "talked to the worker",
+                           site.x.now(), "staff:t")
     assert verdict(site.client.get(site.tap_path(3))) == ("green", "ok")
 
 

@@ -3,9 +3,10 @@
 read by nfcpy as a phone reads it, and headless Chromium as the employer's phone.
 
 arrival tap -> confirm -> departure tap -> end -> receipt (verified with pycose against the
-published key) -> a complaint from the receipt page (no consent tap); the visit is in the
-worker's history, in the console and in the monthly report; a second household (another
-phone) has its own visit and cannot open the first one's.
+published key) -> a complaint from the receipt page (no consent tap), followed on its status
+page while the agency, in a desktop Chromium, records the worker's reply and its outcome; the
+visit is in the worker's history, in the console and in the monthly report; a second
+household (another phone) has its own visit and cannot open the first one's.
 """
 import types
 import urllib.error
@@ -18,7 +19,7 @@ from hardware.sim import fleet as simfleet
 from host.wire import keys as wire_keys
 from testkit.tags import read_tap
 from tests.web.conftest import served_site, start_chromium, stop_chromium
-from tests.web.test_browser import verdict, wait_for
+from tests.web.test_browser import login, verdict, wait_for
 from tests.web.test_visits import EN, pycose_claims
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -114,6 +115,34 @@ def test_arrival_departure_receipt_complaint_history_console_and_report(live, ba
     phone.find_element("css selector", "#h-review ~ form button[type=submit]").click()
     wait_for(phone, "/review")
     assert verdict(phone) == ("green", "review")
+    phone.find_element("css selector", "#complaint-link a").click()
+    wait_for(phone, "/complaints/")
+    status_url = phone.current_url
+    assert phone.find_element("id", "complaint").get_attribute("data-state") == "open"
+    # the agency, in a desktop browser: the worker's reply, then its outcome (minor: final)
+    desk = start_chromium(phone=False, lang="en")
+    try:
+        desk.get(live.url + "/console/login")
+        login(desk, live)
+        desk.get(live.url + f"/console/workers/{live.workers[BADGE]}")
+        cid = desk.find_element("css selector", "[data-complaint]").get_attribute(
+            "data-complaint")
+        desk.find_element("id", f"reply-{cid}").send_keys("堵车，已提前告知")
+        desk.find_element("css selector", f"#reply-{cid} ~ button").click()
+        wait_for(desk, "done=reply")
+        Select(desk.find_element("id", f"outcome-{cid}")).select_by_value("partly_upheld")
+        desk.find_element("id", f"note-{cid}").send_keys("the household's message log")
+        desk.find_element("css selector", f"#note-{cid} ~ button").click()
+        wait_for(desk, "done=proposed")
+        assert desk.find_element("css selector", "[data-complaint]").get_attribute(
+            "data-state") == "closed"
+    finally:
+        stop_chromium(desk)
+    phone.get(status_url)
+    el = phone.find_element("id", "complaint")
+    assert (el.get_attribute("data-state"), el.get_attribute("data-outcome")) == \
+        ("closed", "partly_upheld")
+    assert "堵车，已提前告知" in phone.find_element("id", "reply").text
     # the worker presses the badge button: a consent tap shows the verified-visit history
     before = badge.state()["ctr"]
     badge.press()

@@ -7,7 +7,7 @@ from flask import current_app
 
 
 from ..migrate import upgrade
-from ..services import audit, bans, registry, status as status_service
+from ..services import audit, bans, complaints, registry, status as status_service
 from .common import actor_name as _actor, xinka as _x
 
 
@@ -153,7 +153,17 @@ def ban_sweep():
                f"{', '.join(sorted(change.agencies)) or 'no agency'} republished")
 
 
+@click.command("complaints-sweep")
+def complaints_sweep():
+    """Escalate to the bureau every complaint still open at its deadline (7 working days);
+    run it from cron, e.g. every 10 minutes (it also happens whenever complaints are read)."""
+    x = _x()
+    with x.db.session() as s:
+        n = complaints.escalate_overdue(s, x.now())
+    click.echo(f"{n} complaint(s) escalated to the bureau")
+
+
 COMMANDS = [db_upgrade, trust_import, status_import, status_publish, agency_create,
-            apikey_create, terminal_create, audit_verify, ban_sweep,
+            apikey_create, terminal_create, audit_verify, ban_sweep, complaints_sweep,
             id_numbers_seal] + \
     [_badge_command(a) for a in ("activate", "suspend", "lose", "reinstate", "revoke")]

@@ -36,3 +36,12 @@ RECORD_CHOICES = {
     "none_found": N_("none found"), "found": N_("record found"),
     "listed": N_("on the list"),
 }
+
+COMPLAINT_SEVERITIES = {"minor": N_("minor"), "serious": N_("serious")}
+COMPLAINT_STATES = {"open": N_("with the agency"), "escalated": N_("with the commerce bureau"),
+                    "closed": N_("closed")}
+COMPLAINT_OUTCOMES = {"upheld": N_("upheld"), "partly_upheld": N_("partly upheld"),
+                      "dismissed": N_("dismissed"),
+                      "settled": N_("settled by the agency (before deadlines existed)")}
+COMPLAINT_ESCALATIONS = {"serious": N_("a serious complaint"),
+                         "overdue": N_("not answered by its deadline")}

@@ -4,7 +4,7 @@ tests/verifier/test_migrations.py checks that they agree."""
 from .admission import AgencyApplication
 from .audit import AuditEntry
 from .base import CTR_OFFSET, Base, ctr_key, ctr_value
-from .credit import CreditRecord
+from .credit import Complaint, CreditRecord
 from .console import Review, StaffSession, StaffUser, TapView, WorkerProfile
 from .ledger import Attendance, Checkin, CloneEvidence, Tap
 from .lists import ListVersion, StatusListBlob, TrustListBlob
@@ -14,7 +14,7 @@ from .visits import Agreement, FraudSignal, Household, Visit
 
 __all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "Agreement", "ApiKey",
            "Attendance", "AuditEntry", "Badge", "Ban", "Base", "Checkin", "CloneEvidence",
-           "CreditRecord", "FraudSignal", "Household", "ListVersion", "Person", "Review",
-           "StaffSession", "StaffUser", "StatusIndex", "StatusListBlob", "Tap", "TapView",
-           "Terminal", "TrustListBlob", "Visit", "Worker", "WorkerProfile", "ctr_key",
-           "ctr_value"]
+           "Complaint", "CreditRecord", "FraudSignal", "Household", "ListVersion", "Person",
+           "Review", "StaffSession", "StaffUser", "StatusIndex", "StatusListBlob", "Tap",
+           "TapView", "Terminal", "TrustListBlob", "Visit", "Worker", "WorkerProfile",
+           "ctr_key", "ctr_value"]

@@ -1,7 +1,8 @@
 """The worker's credit records with provenance (migration 0012_credit_records;
-services/records.py). `data` is a JSON map of the kind's own fields (services/records.KINDS);
+services/records.py) and complaints as a process (migration 0013_complaints;
+services/complaints.py). `data` is a JSON map of the kind's own fields (services/records.KINDS);
 dates are Unix times: `issued_on` local midnight, `valid_until` the end of its local day."""
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -29,3 +30,36 @@ class CreditRecord(Base):
 
 Index("ix_credit_records_worker", CreditRecord.agency_id, CreditRecord.worker_ref,
       CreditRecord.kind)
+
+
+class Complaint(Base):
+    """The process of a complaint (services/complaints.py): filed with a review that has a
+    category, answered by the worker, an outcome proposed by the agency, escalated to the
+    bureau (serious, or past `deadline_at`), decided. `status_hash`: SHA-256 of the secret
+    in the complainant's status link."""
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), unique=True)
+    agency_id: Mapped[str] = mapped_column(String(32))
+    worker_ref: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(8))              # minor | serious
+    state: Mapped[str] = mapped_column(String(16))    # open | escalated | closed
+    filed_at: Mapped[int] = mapped_column(BigInteger)
+    deadline_at: Mapped[int] = mapped_column(BigInteger)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    status_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reply_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    proposal: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    proposal_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    proposed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    escalated_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    escalation: Mapped[str | None] = mapped_column(String(16), nullable=True)  # serious|overdue
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    outcome_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # agency|bureau
+    decided_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+Index("ix_complaints_state", Complaint.state, Complaint.deadline_at)
+Index("ix_complaints_worker", Complaint.agency_id, Complaint.worker_ref)

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Agreement, Household, Visit, Worker
-from . import audit
+from ..models import Agreement, Household, Visit
+from . import audit, registry
 from .errors import BadRequest, NotFound
 from .periods import bounds
 
@@ -90,12 +90,7 @@ def create(session: Session, agency_id: str, worker_ref: str, household: str | N
            actor: str, tz: str) -> Agreement:
     """Record an agreement (BadRequest with a reason when a field is wrong), audit it, and
     match the visits already confirmed in its term."""
-    worker = session.scalar(select(Worker).where(Worker.agency_id == agency_id,
-                                                 Worker.worker_ref == worker_ref))
-    if worker is None:
-        raise NotFound("no such worker in this agency")
-    if worker.state != "active":
-        raise BadRequest("the worker's file is cancelled", reason="worker_cancelled")
+    registry.active_worker(session, agency_id, worker_ref)
     if service_type not in services:
         raise BadRequest(f"unknown service type {service_type!r}", reason="bad_service_type")
     h = household_by_pseudonym(session, household)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Badge, Checkin, Terminal, Worker
 from ..models import WorkerProfile
-from . import agreements, attendance, audit, records, registry, reviews, signals, visits
+from . import (agreements, attendance, audit, complaints, records, registry, reviews, signals,
+               visits)
 from .errors import BadRequest
 
 log = logging.getLogger(__name__)
@@ -116,11 +117,17 @@ def worker_page(session: Session, agency_id: str, worker_id: int, now: int) -> d
             "lifecycle": lifecycle(session, agency_id, [b.id for b in badges]),
             "history": attendance.history(session, agency_id, w.id)["periods"],
             "reviews": reviews.for_worker(session, agency_id, w.worker_ref),
+            "complaints": _complaints(session, agency_id, w.worker_ref, now),
             "open_complaints": reviews.open_complaints(session, agency_id, w.worker_ref, now),
             "served": visits.history(session, agency_id, w.worker_ref, w.person_id),
             "visits": visits.for_worker(session, agency_id, w.worker_ref, limit=10)[0],
             "agreements": agreements.for_agency(session, agency_id, w.worker_ref),
             "signals": signals.count_for(session, agency_id, w.worker_ref)}
+
+
+def _complaints(session: Session, agency_id: str, worker_ref: str, now: int) -> dict:
+    complaints.escalate_overdue(session, now)
+    return complaints.for_worker(session, agency_id, worker_ref)
 
 
 def terminals(session: Session, agency_id: str, now: int) -> list[dict[str, Any]]:

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from host.wire.tap import SCOPE_CERTIFICATES, SCOPE_CREDIT, SCOPE_HEALTH, SCOPE_INSURANCE
 
-from ..models import CreditRecord, Worker
-from . import audit
+from ..models import CreditRecord
+from . import audit, registry
 from .errors import BadRequest, Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -138,12 +138,7 @@ def add(session: Session, agency_id: str, worker_ref: str, kind: str, form: Any,
         raise _bad("kind", "unknown record kind")
     if state not in ("verified", "self_declared"):
         raise _bad("state", "verified or self_declared")
-    worker = session.scalar(select(Worker).where(Worker.agency_id == agency_id,
-                                                 Worker.worker_ref == worker_ref))
-    if worker is None:
-        raise NotFound("no such worker in this agency")
-    if worker.state != "active":
-        raise BadRequest("the worker's file is cancelled", reason="worker_cancelled")
+    registry.active_worker(session, agency_id, worker_ref)
     data = {f.name: _value(f, form) for f in spec.fields}
     source = _text(form, "source")
     issued = _day(form.get("issued_on"), "issued_on", tz)

@@ -222,6 +222,17 @@ def get_worker(session: Session, agency_id: str, worker_id: int) -> Worker:
     return w
 
 
+def active_worker(session: Session, agency_id: str, worker_ref: str) -> Worker:
+    """The agency's worker of this reference, refused when unknown or cancelled (注销)."""
+    w = session.scalar(select(Worker).where(Worker.agency_id == agency_id,
+                                            Worker.worker_ref == worker_ref))
+    if w is None:
+        raise NotFound("no such worker in this agency")
+    if w.state != "active":
+        raise BadRequest("the worker's file is cancelled", reason="worker_cancelled")
+    return w
+
+
 def list_workers(session: Session, agency_id: str) -> list[Worker]:
     return list(session.scalars(select(Worker).where(Worker.agency_id == agency_id)
                                 .order_by(Worker.id)))

@@ -14,8 +14,9 @@ A consent tap (`submit`):
 - one per tap (`already_reviewed`; also a unique constraint);
 - only for the worker of that tap (`other_worker`).
 
-Unresolved complaints count in the colour rules (services/colour.py) until the agency
-resolves them in the console.
+A review with a category is a complaint: its process (deadline, reply, outcome, escalation,
+the bureau's decision) is services/complaints.py; it counts in the colour rules
+(services/colour.py) until that process closes it (`resolved_at`).
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Household, Review, TapView, Visit
-from . import audit
 from .colour import COMPLAINT_DAYS
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 
@@ -146,20 +146,3 @@ def for_worker(session: Session, agency_id: str, worker_ref: str,
     return list(session.scalars(select(Review).where(Review.agency_id == agency_id,
                                                      Review.worker_ref == worker_ref)
                                 .order_by(Review.id.desc()).limit(limit)))
-
-
-def resolve(session: Session, agency_id: str, review_id: int, now: int, actor: str,
-            note: str | None = "") -> Review:
-    r = session.get(Review, review_id)
-    if r is None or r.agency_id != agency_id:
-        raise NotFound("no such review in this agency")
-    if r.category is None:
-        raise BadRequest("only complaints are resolved", reason="not_a_complaint")
-    if r.resolved_at is not None:
-        raise Conflict("complaint already resolved", reason="already_resolved")
-    r.resolved_at, r.resolved_by, r.resolution = now, actor, (note or "").strip()[:500] or None
-    audit.append(session, actor, "complaint.resolve", r.id, now, agency_id=agency_id,
-                 worker_ref=r.worker_ref)
-    session.flush()
-    log.info("complaint %d resolved: agency %s, by %s", r.id, agency_id, actor)
-    return r

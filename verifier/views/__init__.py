@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 WIRE_STATUS = {"malformed": 400, "oversized": 413}
 # HTML pages (employer page, console): not part of the OpenAPI document
-HTML_BLUEPRINTS = ("employer", "console", "reports", "visits", "casework")
+HTML_BLUEPRINTS = ("employer", "console", "reports", "visits", "casework", "complaints")
 
 
 def wire_status(reason):
@@ -25,14 +25,15 @@ def wire_status(reason):
 
 def init_app(app):
     from . import admission, api, browser, bureau, compact, ops, registry
-    from . import casework, console, employer, html, observe, reports, visits
+    from . import casework, complaints, console, employer, html, observe, reports, visits
     apis = (admission.bp, bureau.bp, api.bp, compact.bp, registry.bp, ops.bp, visits.api,
             reports.api)
     observe.init_app(app)        # first: the request id and timer of every request
     html.init_app(app)           # the request's locale, for a refusal page too
     browser.init_app(app)        # then the CSRF check (a before_request of Flask-WTF)
     browser.exempt_apis(apis)
-    for bp in apis + (employer.bp, visits.bp, console.bp, reports.bp, casework.bp):
+    for bp in apis + (employer.bp, visits.bp, console.bp, reports.bp, casework.bp,
+                      complaints.bp):
         app.register_blueprint(bp)
 
     @app.errorhandler(ServiceError)

@@ -7,7 +7,7 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..services import bans, persons
+from ..services import bans, complaints, persons
 from ..services.errors import NotFound
 from .common import api_key_required, bureau_only, ext, json_body
 
@@ -137,3 +137,29 @@ def find_persons():
                                reason="unknown_person")
             found = [p]
         return jsonify(persons=[persons.file_json(s, p, x.now()) for p in found])
+
+
+@bp.get("/complaints")
+@api_key_required
+def escalated_complaints():
+    """The complaints waiting for the bureau (serious ones, and any past its deadline)."""
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        complaints.escalate_overdue(s, x.now())
+        rows = [complaints.to_json(s, c) for c in complaints.escalated(s)]
+    return jsonify(complaints=rows)
+
+
+@bp.post("/complaints/<int:complaint_id>/decision")
+@api_key_required
+def decide_complaint(complaint_id):
+    """The bureau's final decision: {"outcome": upheld|partly_upheld|dismissed, "note"}."""
+    bureau_only()
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        c = complaints.decide(s, complaint_id, d.get("outcome"), d.get("note"), x.now(),
+                              g.actor)
+        body = complaints.to_json(s, c)
+    return jsonify(body)

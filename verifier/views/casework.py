@@ -5,7 +5,7 @@ household), fraud signals (`/console/signals`) and a worker's credit records
 agency only. Logic in services/visits.py, agreements.py, signals.py, records.py."""
 from flask import Blueprint, abort, g, redirect, request, url_for
 
-from ..services import agreements, records, registry, signals, visits
+from ..services import agreements, complaints, console, records, registry, signals, visits
 from ..services.errors import ServiceError
 from .console import _error, _page, login_required, not_found
 from .common import ext
@@ -178,3 +178,35 @@ def _record_change(worker_id, record_id, done):
         return _error(err)
     return redirect(url_for("console.worker", worker_id=worker_id, done=done) + "#records",
                     303)
+
+
+def _complaint_step(complaint_id, step):
+    x = ext()
+    f = request.form
+    try:
+        with x.db.session() as s:
+            if step == "reply":
+                c = complaints.reply(s, g.agency_id, complaint_id, f.get("reply"), x.now(),
+                                     g.actor)
+            else:
+                c = complaints.propose(s, g.agency_id, complaint_id, f.get("outcome"),
+                                       f.get("note"), x.now(), g.actor)
+            wid = console.worker_id_for_ref(s, g.agency_id, c.worker_ref)
+    except ServiceError as err:
+        return _error(err)
+    return redirect(url_for("console.worker", worker_id=wid, done=step) + "#complaints"
+                    if wid else url_for("console.workers"), 303)
+
+
+@bp.post("/complaints/<int:complaint_id>/reply")
+@login_required
+def complaint_reply(complaint_id):
+    """The worker's reply, entered by staff for the worker."""
+    return _complaint_step(complaint_id, "reply")
+
+
+@bp.post("/complaints/<int:complaint_id>/propose")
+@login_required
+def complaint_propose(complaint_id):
+    """The agency's outcome: final for a minor complaint, a proposal for a serious one."""
+    return _complaint_step(complaint_id, "proposed")

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..i18n.messages import N_
 from ..models import Worker
-from ..services import colour, console, registry, reviews, staff
+from ..services import colour, console, registry, staff
 from ..services.errors import ServiceError
 from . import html
 from .browser import ConsoleUser, login_manager
@@ -21,8 +21,8 @@ from .common import ext, rate_limited_post, refused
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 BADGE_ACTIONS = ("suspend", "reinstate", "lose", "revoke")
-DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "grade", "resolve", "identity",
-        "record", "verified", "withdrawn"}
+DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "grade", "reply", "proposed",
+        "identity", "record", "verified", "withdrawn"}
 
 
 def _page(template, status=200, **kw):
@@ -276,21 +276,6 @@ def cancel(worker_id):
     return _page("console/confirm.html", 400 if error else 200, action="cancel", badge=None,
                  worker=w, back=back, error=error, nav="workers",
                  allowed=w.state != "cancelled")
-
-
-@bp.post("/reviews/<int:review_id>/resolve")
-@login_required
-def resolve(review_id):
-    x = ext()
-    try:
-        with x.db.session() as s:
-            r = reviews.resolve(s, g.agency_id, review_id, x.now(), g.actor,
-                                request.form.get("note", ""))
-            wid = console.worker_id_for_ref(s, g.agency_id, r.worker_ref)
-    except ServiceError as err:
-        return _error(err)
-    return redirect(url_for("console.worker", worker_id=wid, done="resolve") if wid
-                    else url_for("console.workers"), 303)
 
 
 @bp.get("/terminals")

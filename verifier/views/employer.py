@@ -3,11 +3,11 @@ after a consent view. Logic in services/employer.py, colours in services/colour.
 import re
 import secrets
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from ..i18n.visits import SERVICE_NAMES, VISIT_REFUSALS
-from ..services import employer, reviews
+from ..services import complaints, employer, reviews
 from ..services.errors import ServiceError
 from . import html, visits
 from .common import cookie_secure, ext, rate_limited, refused
@@ -85,15 +85,27 @@ def review(b64):
         if _SECRET.fullmatch(secret) is None:       # (the form's CSRF token: views/browser.py)
             raise reviews.ReviewRefused("no viewer cookie", reason="not_viewer")
         with x.db.session() as s:
-            reviews.submit(s, employer.token_hash_of(b64), employer.viewer_hash(secret),
-                           f.get("agency", ""), f.get("worker", ""), f.get("stars"),
-                           f.get("category"), f.get("comment"), x.now(),
-                           x.config["REVIEW_WINDOW_S"])
+            r = reviews.submit(s, employer.token_hash_of(b64), employer.viewer_hash(secret),
+                               f.get("agency", ""), f.get("worker", ""), f.get("stars"),
+                               f.get("category"), f.get("comment"), x.now(),
+                               x.config["REVIEW_WINDOW_S"])
+            link = file_complaint(s, r, f.get("severity"))
     except ServiceError as err:
         return _review_refused(err.reason if err.reason in _REFUSALS else "bad_review",
                                err.http_status)
-    body = render_template("employer/review_result.html", ok=True, reason=None)
+    body = render_template("employer/review_result.html", ok=True, reason=None,
+                           complaint_link=link)
     return _finish(make_response(body, 201))
+
+
+def file_complaint(s, review, severity):
+    """The complaint process of a review with a category; the complainant's status link."""
+    if review.category is None:
+        return None
+    x = ext()
+    _, secret = complaints.file(s, review, severity, x.now(), x.calendar,
+                                x.config["TIMEZONE"], "household")
+    return url_for("complaints.status", secret=secret, _external=False)
 
 
 def _review_refused(reason, status):

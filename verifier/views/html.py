@@ -15,8 +15,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from .. import i18n
-from ..i18n.records import (RECORD_CHOICES, RECORD_FIELDS, RECORD_KINDS, RECORD_SOURCES,
-                            RECORD_STATES)
+from ..i18n import records as record_texts
 from ..i18n.visits import CLOSED_BY, SERVICE_NAMES, SIGNAL_KINDS
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
@@ -96,6 +95,6 @@ def init_app(app):
     app.jinja_env.filters.update(when=when, day=day, month=month, duration=duration,
                                  service_name=service_name, hours=hours)
     app.jinja_env.globals.update(inline_css=style.markup, SIGNAL_KINDS=SIGNAL_KINDS,
-                                 CLOSED_BY=CLOSED_BY, RECORD_KINDS=RECORD_KINDS,
-                                 RECORD_STATES=RECORD_STATES, RECORD_FIELDS=RECORD_FIELDS,
-                                 RECORD_SOURCES=RECORD_SOURCES, RECORD_CHOICES=RECORD_CHOICES)
+                                 CLOSED_BY=CLOSED_BY,
+                                 **{k: v for k, v in vars(record_texts).items()
+                                    if k.startswith(("RECORD_", "COMPLAINT_"))})

@@ -177,13 +177,15 @@ def review(visit_id):
     try:
         with x.db.session() as s:
             hh = _household(s, x)
-            reviews.submit_for_visit(s, visit_id, hh, f.get("stars"), f.get("category"),
-                                     f.get("comment"), x.now(),
-                                     x.config["VISIT_REVIEW_WINDOW_S"])
+            r = reviews.submit_for_visit(s, visit_id, hh, f.get("stars"), f.get("category"),
+                                         f.get("comment"), x.now(),
+                                         x.config["VISIT_REVIEW_WINDOW_S"])
+            link = employer_view.file_complaint(s, r, f.get("severity"))
             v = visits.visit_for(s, visit_id, hh)
             body = render_template("visits/result.html", ok=True, action="review", visit=v,
                                    household=hh, recovery=None, agency_name=None,
-                                   SERVICE_NAMES=SERVICE_NAMES, VISIT_REFUSALS=VISIT_REFUSALS)
+                                   SERVICE_NAMES=SERVICE_NAMES, VISIT_REFUSALS=VISIT_REFUSALS,
+                                   complaint_link=link)
     except ServiceError as err:
         return _refusal(err)
     return employer_view._finish(make_response(body, 201))

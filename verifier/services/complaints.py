@@ -57,12 +57,12 @@ def _note(text: object, what: str, required: bool = True) -> str | None:
     return value
 
 
-def _outcome(outcome: str | None, note: object) -> str | None:
-    """The note of a valid outcome (BadRequest `bad_complaint` naming the field)."""
-    if outcome not in OUTCOMES:
+def _outcome(outcome: str | None, note: object) -> tuple[str, str | None]:
+    """(outcome, note) when both are valid (BadRequest `bad_complaint` naming the field)."""
+    if outcome is None or outcome not in OUTCOMES:
         raise BadRequest("outcome is upheld, partly_upheld or dismissed",
                          reason="bad_complaint", field="outcome")
-    return _note(note, "note")
+    return outcome, _note(note, "note")
 
 
 def file(session: Session, review: Review, severity: str | None, now: int, calendar: Calendar,
@@ -147,7 +147,7 @@ def propose(session: Session, agency_id: str, complaint_id: int, outcome: str | 
     proposal to the bureau for a serious one (module docstring)."""
     escalate_overdue(session, now)
     c = get(session, agency_id, complaint_id)
-    evidence = _outcome(outcome, note)
+    outcome, evidence = _outcome(outcome, note)
     if c.state == "closed":
         raise Conflict("the complaint is closed", reason="complaint_closed")
     if c.state == "escalated":
@@ -169,7 +169,7 @@ def decide(session: Session, complaint_id: int, outcome: str | None, note: objec
     """The bureau's final decision of an escalated complaint."""
     escalate_overdue(session, now)
     c = get(session, None, complaint_id)
-    reason = _outcome(outcome, note)
+    outcome, reason = _outcome(outcome, note)
     if c.state != "escalated":
         raise Conflict(f"the complaint is {c.state}, not escalated",
                        reason="not_escalated" if c.state == "open" else "complaint_closed")

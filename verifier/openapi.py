@@ -380,6 +380,11 @@ def _registry_paths(std):
         "/api/v1/bureau/persons/{person_hash}": {"get": _op(
             "A person's file: workers and badges at every agency, bans",
             {"200": _resp("person", OBJ), **bureau}, [HASH], security=KEY, tag="bureau")},
+        "/api/v1/bureau/agencies/{agency_id}/credit": {"get": _op(
+            "An agency's credit figures on the credit plan's four dimensions (compliance, "
+            "service quality, performance, social responsibility)",
+            {"200": _resp("figures", OBJ), "404": _resp("no such agency", ERR), **bureau},
+            [AGENCY], security=KEY, tag="bureau")},
         "/api/v1/bureau/complaints": {"get": _op(
             "The complaints waiting for the bureau: serious ones with the agency's proposal, "
             "and any past its deadline of 7 working days",

@@ -7,7 +7,7 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..services import bans, complaints, persons
+from ..services import agency_credit, bans, complaints, persons, registry
 from ..services.errors import NotFound
 from .common import api_key_required, bureau_only, ext, json_body
 
@@ -162,4 +162,18 @@ def decide_complaint(complaint_id):
         c = complaints.decide(s, complaint_id, d.get("outcome"), d.get("note"), x.now(),
                               g.actor)
         body = complaints.to_json(s, c)
+    return jsonify(body)
+
+
+@bp.get("/agencies/<agency_id>/credit")
+@api_key_required
+def agency_credit_figures(agency_id):
+    """An agency's credit figures on the four dimensions (docs/credit-rules.md)."""
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        registry.get_agency(s, agency_id)
+        complaints.escalate_overdue(s, x.now())
+        body = agency_credit.figures(s, agency_id, x.now(), x.config["TIMEZONE"],
+                                     x.config["PERIOD_START_DAY"])
     return jsonify(body)

@@ -1,11 +1,13 @@
 """The console's verified visits (`/console/visits`, per worker or per agreement), service
 agreements (`/console/agreements`: list, record, one agreement with its visits, name its
-household), fraud signals (`/console/signals`) and a worker's credit records
+household), fraud signals (`/console/signals`), the agency's credit figures
+(`/console/credit`) and a worker's credit records
 (`/console/workers/<id>/records…`: enter, verify, withdraw). Staff of one agency see their
 agency only. Logic in services/visits.py, agreements.py, signals.py, records.py."""
 from flask import Blueprint, abort, g, redirect, request, url_for
 
-from ..services import agreements, complaints, console, records, registry, signals, visits
+from ..services import (agency_credit, agreements, complaints, console, records, registry,
+                        signals, visits)
 from ..services.errors import ServiceError
 from .console import _error, _page, login_required, not_found
 from .common import ext
@@ -210,3 +212,16 @@ def complaint_reply(complaint_id):
 def complaint_propose(complaint_id):
     """The agency's outcome: final for a minor complaint, a proposal for a serious one."""
     return _complaint_step(complaint_id, "proposed")
+
+
+@bp.get("/credit")
+@login_required
+def credit():
+    """The agency's own credit figures (services/agency_credit.py)."""
+    x = ext()
+    with x.db.session() as s:
+        complaints.escalate_overdue(s, x.now())
+        data = agency_credit.figures(s, g.agency_id, x.now(), x.config["TIMEZONE"],
+                                     x.config["PERIOD_START_DAY"])
+        agency = _agency(s)
+    return _page("console/credit.html", f=data, agency=agency, nav="credit")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from host import wire
 from host.wire import keys as wire_keys
-from tests.web.conftest import Site
+from tests.web.conftest import Site, day_of
 from tests.web.test_employer_page import EN, verdict
 from tests.verifier.conftest import make_app
 from tests.host.test_idnumber import with_check_digit
@@ -380,7 +380,7 @@ def test_agreements_match_visits_and_the_report_shows_them_against_the_agreed_ho
         ref, pseudonym = v.worker_ref, s.get(Household, v.household_id).pseudonym
         period = v.start_at
     staff = site.login(site.app.test_client())
-    day = local_day(site, period)
+    day = day_of(period)
     r = staff_post(site, staff, "/console/agreements", {
         "worker": ref, "household": pseudonym.lower(), "service": "cleaning",
         "first_day": day, "term_months": "6", "hours_per_week": "10.5"})
@@ -434,7 +434,7 @@ def test_reference_only_agreements_match_only_when_unambiguous(vsite):
     hh = site.app.test_client()
     ref = ref_of(0)
     staff = site.login(site.app.test_client())
-    day = local_day(site, site.x.now())
+    day = day_of(site.x.now())
     form = {"worker": ref, "service": "cleaning", "first_day": day, "term_months": "1",
             "hours_per_week": "4"}
     r = staff_post(site, staff, "/console/agreements", dict(form, reference="HT-2026-001"))
@@ -459,7 +459,7 @@ def test_bad_agreements_are_refused_with_a_reason_and_write_nothing(vsite):
     ref = ref_of(0)
     staff = site.login(site.app.test_client())
     good = {"worker": ref, "reference": "HT-1", "service": "cleaning",
-            "first_day": local_day(site, site.x.now()), "term_months": "12",
+            "first_day": day_of(site.x.now()), "term_months": "12",
             "hours_per_week": "8"}
     bad = [({"hours_per_week": "0"}, 400), ({"hours_per_week": "100"}, 400),
            ({"hours_per_week": "many"}, 400), ({"term_months": "0"}, 400),
@@ -527,11 +527,6 @@ def test_a_wrong_fraud_threshold_stops_the_start(db_url, world):
         make_app(db_url, world, FRAUD_THRESHOLDS={"lat_s": 60})
     with pytest.raises(ValueError, match="whole numbers"):
         make_app(db_url, world, FRAUD_THRESHOLDS={"late_s": "soon"})
-
-
-def local_day(site, ts):
-    from host.localtime import local_date
-    return local_date(ts, site.app.config["TIMEZONE"]).isoformat()
 
 
 def period_of_ts(site, ts):

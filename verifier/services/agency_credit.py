@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Attendance, Complaint, CreditRecord, Worker
+from . import complaints
 from .periods import bounds, period_of
 
 WINDOW_DAYS = 90
@@ -30,6 +31,8 @@ DAY = 86400
 
 def figures(session: Session, agency_id: str, now: int, tz: str,
             start_day: int) -> dict[str, Any]:
+    """The figures as of `now` (complaints past their deadline escalated first)."""
+    complaints.escalate_overdue(session, now)
     active = session.scalar(select(func.count(Worker.id)).where(
         Worker.agency_id == agency_id, Worker.state == "active")) or 0
     since = now - WINDOW_DAYS * DAY

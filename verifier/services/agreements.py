@@ -18,16 +18,16 @@ agreement's verified hours with its agreed hours for the period (`period_summary
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from host.localtime import day_start
+
 from ..models import Agreement, Household, Visit
-from . import audit, registry
+from . import audit, fields, registry
 from .errors import BadRequest, NotFound
 from .periods import bounds
 
@@ -36,14 +36,6 @@ log = logging.getLogger(__name__)
 TERM_MAX_MONTHS = 60
 HOURS_MAX = 84                   # 12 hours a day, every day
 REFERENCE_MAX = 64
-
-
-def _first_day(text: str | None, tz: str) -> tuple[date, int]:
-    try:
-        d = date.fromisoformat((text or "").strip())
-    except ValueError as err:
-        raise BadRequest("the first day is YYYY-MM-DD", reason="bad_date") from err
-    return d, int(datetime.combine(d, time(0), ZoneInfo(tz)).timestamp())
 
 
 def _add_months(d: date, months: int) -> date:
@@ -64,13 +56,7 @@ def _int(text: object, low: int, high: int, what: str) -> int:
 
 
 def _minutes(hours: object) -> int:
-    try:
-        h = Decimal(str(hours).strip())
-    except InvalidOperation as err:
-        raise BadRequest("hours per week must be a number", reason="bad_agreement") from err
-    if not h.is_finite() or not 0 < h <= HOURS_MAX:
-        raise BadRequest(f"hours per week must be more than 0 and at most {HOURS_MAX}",
-                         reason="bad_agreement")
+    h = fields.number(hours, "hours_per_week", HOURS_MAX, "bad_agreement")
     return int((h * 60).to_integral_value())
 
 
@@ -94,15 +80,14 @@ def create(session: Session, agency_id: str, worker_ref: str, household: str | N
     if service_type not in services:
         raise BadRequest(f"unknown service type {service_type!r}", reason="bad_service_type")
     h = household_by_pseudonym(session, household)
-    reference = (reference or "").strip() or None
-    if reference is not None and len(reference) > REFERENCE_MAX:
-        raise BadRequest("the reference is too long", reason="bad_agreement")
+    reference = fields.text(reference, "reference", REFERENCE_MAX, "bad_agreement",
+                            required=False)
     if h is None and reference is None:
         raise BadRequest("name the household (pseudonym) or give a reference",
                          reason="bad_agreement")
     term = _int(term_months, 1, TERM_MAX_MONTHS, "the term in months")
-    d, start = _first_day(first_day, tz)
-    end = int(datetime.combine(_add_months(d, term), time(0), ZoneInfo(tz)).timestamp())
+    d = fields.day(first_day, "first_day", "bad_date")
+    start, end = day_start(d, tz), day_start(_add_months(d, term), tz)
     a = Agreement(agency_id=agency_id, worker_ref=worker_ref,
                   household_id=h.id if h else None, reference=reference,
                   service_type=service_type, start_at=start, end_at=end, term_months=term,

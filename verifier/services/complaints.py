@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Complaint, Review
-from . import audit
+from . import audit, fields
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .workdays import Calendar
 
@@ -45,16 +45,8 @@ def status_hash(secret: str) -> str:
     return hashlib.sha256(("complaint:" + (secret or "")).encode()).hexdigest()
 
 
-def _note(text: object, what: str, required: bool = True) -> str | None:
-    value = str(text or "").strip()
-    if not value:
-        if required:
-            raise BadRequest(f"{what} is required", reason="bad_complaint", field=what)
-        return None
-    if len(value) > NOTE_MAX:
-        raise BadRequest(f"{what}: at most {NOTE_MAX} characters", reason="bad_complaint",
-                         field=what)
-    return value
+def _note(value: object, what: str) -> str | None:
+    return fields.text(value, what, NOTE_MAX, "bad_complaint")
 
 
 def _outcome(outcome: str | None, note: object) -> tuple[str, str | None]:

@@ -22,18 +22,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from host.localtime import day_end, day_start
 from host.wire.tap import SCOPE_CERTIFICATES, SCOPE_CREDIT, SCOPE_HEALTH, SCOPE_INSURANCE
 
 from ..models import CreditRecord
-from . import audit, registry
+from . import audit, fields, registry
 from .errors import BadRequest, Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -49,6 +47,7 @@ CHECK_RESULTS = {"background_check": ("clear", "concerns"),
                  "judicial_check": ("none_found", "found"),
                  "dishonesty_check": ("none_found", "listed")}
 TEXT_MAX = 200
+HOURS_MAX = 2000                  # of one training
 
 
 @dataclass(frozen=True)
@@ -89,27 +88,11 @@ REQUIRED = ("health_certificate", "insurance")
 
 
 def _bad(field: str, message: str) -> BadRequest:
-    return BadRequest(f"{field}: {message}", reason="bad_record", field=field)
-
-
-def _day(text: object, field: str, tz: str, end: bool = False) -> int:
-    try:
-        d = date.fromisoformat(str(text or "").strip())
-    except ValueError as err:
-        raise _bad(field, "a date YYYY-MM-DD") from err
-    return int(datetime.combine(d, time(23, 59, 59) if end else time(0),
-                                ZoneInfo(tz)).timestamp())
+    return fields.bad(field, message, "bad_record")
 
 
 def _text(form: Any, name: str, required: bool = True) -> str | None:
-    value = str(form.get(name) or "").strip()
-    if not value:
-        if required:
-            raise _bad(name, "required")
-        return None
-    if len(value) > TEXT_MAX:
-        raise _bad(name, f"at most {TEXT_MAX} characters")
-    return value
+    return fields.text(form.get(name), name, TEXT_MAX, "bad_record", required)
 
 
 def _value(f: Field, form: Any) -> Any:
@@ -119,13 +102,7 @@ def _value(f: Field, form: Any) -> Any:
             raise _bad(f.name, "not in the catalogue")
         return value
     if f.kind == "hours":
-        try:
-            h = Decimal(str(form.get(f.name) or "").strip())
-        except InvalidOperation as err:
-            raise _bad(f.name, "a number of hours") from err
-        if not h.is_finite() or not 0 < h <= 2000:
-            raise _bad(f.name, "more than 0 and at most 2000 hours")
-        return float(h)
+        return float(fields.number(form.get(f.name), f.name, HOURS_MAX, "bad_record"))
     return _text(form, f.name, f.required)
 
 
@@ -141,13 +118,13 @@ def add(session: Session, agency_id: str, worker_ref: str, kind: str, form: Any,
     registry.active_worker(session, agency_id, worker_ref)
     data = {f.name: _value(f, form) for f in spec.fields}
     source = _text(form, "source")
-    issued = _day(form.get("issued_on"), "issued_on", tz)
+    issued = day_start(fields.day(form.get("issued_on"), "issued_on", "bad_record"), tz)
     if issued > now:
         raise _bad("issued_on", "not in the future")
     until = None
     if spec.valid_until != "none" and (form.get("valid_until") or spec.valid_until ==
                                        "required"):
-        until = _day(form.get("valid_until"), "valid_until", tz, end=True)
+        until = day_end(fields.day(form.get("valid_until"), "valid_until", "bad_record"), tz)
         if until < issued:
             raise _bad("valid_until", "before the issue date")
     r = CreditRecord(agency_id=agency_id, worker_ref=worker_ref, kind=kind, state=state,

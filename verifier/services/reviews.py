@@ -107,6 +107,11 @@ def reviewed_visits(session: Session, visit_ids: list[int]) -> set[int]:
         Review.visit_id.in_(visit_ids))) if i is not None}
 
 
+def visit_window_open(v: Visit, now: int, window: int = VISIT_REVIEW_WINDOW_S) -> bool:
+    """Whether the visit may still be reviewed (its arrival at most `window` ago)."""
+    return now - v.start_at <= window
+
+
 def submit_for_visit(session: Session, visit_id: int, household: Household | None,
                      stars: str | int | None, category: str | None, comment: str | None,
                      now: int, window: int = VISIT_REVIEW_WINDOW_S) -> Review:
@@ -116,7 +121,7 @@ def submit_for_visit(session: Session, visit_id: int, household: Household | Non
         raise NotFound("not a visit of this household", reason="not_your_visit")
     if for_visit(session, v.id) is not None:
         raise Conflict("this visit already has a review", reason="already_reviewed")
-    if now - v.start_at > window:
+    if not visit_window_open(v, now, window):
         raise ReviewRefused("the time to review this visit is over", reason="review_window")
     return _store(session, Review(visit_id=v.id, agency_id=v.agency_id,
                                   worker_ref=v.worker_ref, created_at=now),

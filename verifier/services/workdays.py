@@ -12,11 +12,12 @@ deadline is marked provisional (`Deadline.provisional`), to be shown as such.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
+
+from host.localtime import day_end, local_date
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,5 @@ class Calendar:
         return d, provisional
 
     def deadline(self, ts: int, n: int, tz: str) -> Deadline:
-        zone = ZoneInfo(tz)
-        day, provisional = self.add(datetime.fromtimestamp(ts, zone).date(), n)
-        end = int(datetime.combine(day, time(23, 59, 59), zone).timestamp())
-        return Deadline(day, end, provisional)
+        day, provisional = self.add(local_date(ts, tz), n)
+        return Deadline(day, day_end(day, tz), provisional)

@@ -173,7 +173,6 @@ def agency_credit_figures(agency_id):
     x = ext()
     with x.db.session() as s:
         registry.get_agency(s, agency_id)
-        complaints.escalate_overdue(s, x.now())
         body = agency_credit.figures(s, agency_id, x.now(), x.config["TIMEZONE"],
                                      x.config["PERIOD_START_DAY"])
     return jsonify(body)

@@ -220,7 +220,6 @@ def credit():
     """The agency's own credit figures (services/agency_credit.py)."""
     x = ext()
     with x.db.session() as s:
-        complaints.escalate_overdue(s, x.now())
         data = agency_credit.figures(s, g.agency_id, x.now(), x.config["TIMEZONE"],
                                      x.config["PERIOD_START_DAY"])
         agency = _agency(s)

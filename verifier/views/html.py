@@ -15,7 +15,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from .. import i18n
-from ..i18n import records as record_texts
+from ..i18n import credit as credit_texts
 from ..i18n.visits import CLOSED_BY, SERVICE_NAMES, SIGNAL_KINDS
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
@@ -96,5 +96,5 @@ def init_app(app):
                                  service_name=service_name, hours=hours)
     app.jinja_env.globals.update(inline_css=style.markup, SIGNAL_KINDS=SIGNAL_KINDS,
                                  CLOSED_BY=CLOSED_BY,
-                                 **{k: v for k, v in vars(record_texts).items()
+                                 **{k: v for k, v in vars(credit_texts).items()
                                     if k.startswith(("RECORD_", "COMPLAINT_"))})

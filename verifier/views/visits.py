@@ -162,7 +162,8 @@ def receipt_page(visit_id):
             body = render_template("visits/receipt.html", visit=v, household=hh,
                                    claims=visits.receipt_claims(s, v),
                                    SERVICE_NAMES=SERVICE_NAMES, review=review,
-                                   reviewable=review is None and x.now() - v.start_at <= window,
+                                   reviewable=review is None and
+                                   reviews.visit_window_open(v, x.now(), window),
                                    review_days=window // 86400, categories=reviews.CATEGORIES)
     except ServiceError as err:
         return _refusal(err)

@@ -1,5 +1,6 @@
-"""Texts of the credit-record codes (kinds, states, fields, choices), as msgids of the message
-catalogue; like messages.py it imports nothing Flask, so services may use it."""
+"""Texts of the credit-file codes (record kinds, states, fields, choices; complaint severities,
+states, escalations), as msgids of the message catalogue; like messages.py it imports nothing
+Flask, so services may use it."""
 from .messages import N_
 
 RECORD_KINDS = {

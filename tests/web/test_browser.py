@@ -68,6 +68,16 @@ def click_and_wait(drv, element_id, path):
     wait_for(drv, path)
 
 
+def submit_review(drv, stars, category, comment):
+    """Fill the page's review form (employer/_review.html) and send it."""
+    from selenium.webdriver.support.ui import Select
+    drv.find_element("css selector", f"input[name=stars][value='{stars}']").click()
+    Select(drv.find_element("id", "category")).select_by_value(category)
+    drv.find_element("id", "comment").send_keys(comment)
+    drv.find_element("css selector", "#h-review ~ form button[type=submit]").click()
+    wait_for(drv, "/review")
+
+
 def verdict(drv):
     el = drv.find_element("id", "verdict")
     return el.get_attribute("data-colour"), el.get_attribute("data-reason")
@@ -210,12 +220,7 @@ def test_report_and_xlsx_download(live, desk, artifacts):
 def test_review_in_the_browser(live, b, artifacts):
     b.get(live.url + live.tap_path(5, "consent") + "?lang=en")
     assert verdict(b) == ("green", "ok")
-    b.find_element("css selector", "input[name=stars][value='2']").click()
-    from selenium.webdriver.support.ui import Select
-    Select(b.find_element("id", "category")).select_by_value("late")
-    b.find_element("id", "comment").send_keys("<script>alert(1)</script> came late")
-    b.find_element("css selector", "form button[type=submit]").click()
-    wait_for(b, "/review")
+    submit_review(b, "2", "late", "<script>alert(1)</script> came late")
     assert verdict(b) == ("green", "reviewed")
     shot(b, artifacts, "employer-review-thanks")
     b.back()

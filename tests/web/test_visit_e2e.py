@@ -19,7 +19,7 @@ from hardware.sim import fleet as simfleet
 from host.wire import keys as wire_keys
 from testkit.tags import read_tap
 from tests.web.conftest import served_site, start_chromium, stop_chromium
-from tests.web.test_browser import login, verdict, wait_for
+from tests.web.test_browser import login, submit_review, verdict, wait_for
 from tests.web.test_visits import EN, pycose_claims
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -109,11 +109,7 @@ def test_arrival_departure_receipt_complaint_history_console_and_report(live, ba
     assert claims["end"] - claims["start"] == 3 * HOUR and claims["district"] == "徐汇区"
     assert claims["ctr_end"] > claims["ctr_start"]
     # a complaint from the receipt page: no consent tap was ever made
-    phone.find_element("css selector", "input[name=stars][value='2']").click()
-    Select(phone.find_element("id", "category")).select_by_value("late")
-    phone.find_element("id", "comment").send_keys("迟到一小时")
-    phone.find_element("css selector", "#h-review ~ form button[type=submit]").click()
-    wait_for(phone, "/review")
+    submit_review(phone, "2", "late", "迟到一小时")
     assert verdict(phone) == ("green", "review")
     phone.find_element("css selector", "#complaint-link a").click()
     wait_for(phone, "/complaints/")

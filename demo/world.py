@@ -241,14 +241,15 @@ def demo_records(certs, now, tz):
 
 def seed_profiles(verifier, state, now):
     """What an agency enters for each worker in its console: a name, certificates, a health
-    certificate and an insurance the employer page shows, a grade (first run only)."""
+    certificate and an insurance the employer page shows (first run only; the grade is the
+    credit rules')."""
     if state.get("profiles"):
         return
     from sqlalchemy import select
 
     from verifier import create_app
     from verifier.models import Worker
-    from verifier.services import console, records
+    from verifier.services import records
     app = create_app({"DATABASE_URL": verifier.env["XINKA_DATABASE_URL"],
                       "AUTHORITY_KEY": verifier.env["XINKA_AUTHORITY_KEY"]})
     x = app.extensions["xinka"]
@@ -261,6 +262,5 @@ def seed_profiles(verifier, state, now):
                              demo_records(CERTS[int(i) % len(CERTS)], now,
                                           app.config["TIMEZONE"]), "verified", now, "demo",
                              app.config["TIMEZONE"])
-            console.set_grade(s, b["agency"], w.id, now, "demo", "A")
     x.db.engine.dispose()
     state["profiles"] = True

@@ -3,8 +3,10 @@
 import logging
 import time
 
+from sqlalchemy import event
+
 from .db import Database
-from .services import keys, status as status_service
+from .services import grades, keys, status as status_service
 from .services.identity import Hasher, Sealer
 from .services.metrics import Metrics
 from .services.trust import TrustStore
@@ -27,6 +29,10 @@ class Xinka:
         self.sealer = Sealer(cfg)          # the agencies' ID numbers at rest
         self.hasher = Hasher(cfg)          # the person hash of the bureau's registry
         self.calendar = Calendar(cfg["WORKDAY_YEARS"])    # complaint deadlines
+        self.grading = grades.Context(cfg["TIMEZONE"], int(cfg["PERIOD_START_DAY"]))
+        # credit events recompute the grade in the transaction that made them
+        event.listen(self.db.Session, "before_commit", grades.Settler(self.grading))
+        event.listen(self.db.Session, "after_rollback", grades.Settler.discard)
         app.extensions["xinka"] = self
         log.debug("extension ready: %s database, list version read every %s ms",
                   self.db.dialect, cfg["STATUS_CHECK_MS"])

@@ -339,6 +339,7 @@ def _admission_paths(std):
 BAN = {"name": "ban_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 COMPLAINT = {"name": "complaint_id", "in": "path", "required": True,
              "schema": {"type": "integer"}}
+APPEAL = {"name": "appeal_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 HASH = {"name": "person_hash", "in": "path", "required": True,
         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
 
@@ -395,4 +396,16 @@ def _registry_paths(std):
             {"200": _resp("the complaint", OBJ), "404": _resp("no such complaint", ERR),
              "409": _resp("not_escalated or complaint_closed", ERR), **bureau},
             [COMPLAINT], body=_json(OBJ), security=KEY, tag="bureau")},
+        "/api/v1/bureau/appeals": {"get": _op(
+            "The workers' appeals waiting for the bureau (of a grade, a record, a complaint's "
+            "outcome or a review), oldest first",
+            {"200": _resp("appeals", OBJ), **bureau}, security=KEY, tag="bureau")},
+        "/api/v1/bureau/appeals/{appeal_id}/decision": {"post": _op(
+            "The bureau's final decision of an appeal: {outcome: upheld | rejected, note, "
+            "set_aside: the grade's reasons set aside (refs such as review:9), for an appeal "
+            "of the grade}; an upheld appeal takes its inputs out of the credit rules",
+            {"200": _resp("the appeal", OBJ), "400": _resp("bad_appeal", ERR),
+             "404": _resp("no such appeal", ERR), "409": _resp("appeal_closed", ERR),
+             **bureau},
+            [APPEAL], body=_json(OBJ), security=KEY, tag="bureau")},
     }

@@ -70,7 +70,7 @@ def test_0012_maps_profiles_to_credit_records_and_back(db_url):
             {"certs": json.dumps([{"name": "育婴师", "level": "高级"}, {"level": "x"}]),
              "h": 200 * day, "i": 300 * day, "at": 100 * day})
     engine.dispose()
-    upgrade(db_url)
+    upgrade(db_url, "0013_complaints")
     engine = make_engine(db_url)
     with engine.connect() as c:
         rows = c.execute(text("SELECT worker_ref, kind, state, data, issued_on, valid_until, "
@@ -118,3 +118,40 @@ def test_0013_gives_earlier_complaints_a_process(db_url):
     assert [tuple(r) for r in rows] == [(1, "minor", "closed", "settled", "sorted",
                                          100 + 9 * 86400, True),
                                         (2, "minor", "open", None, None, 100 + 9 * 86400, True)]
+
+
+def test_0014_keeps_typed_grades_as_history_and_back(db_url):
+    """The free-text grade is gone: each typed grade becomes a "staff" history row (as typed,
+    "AA" too), the profiles table is dropped; downgrading puts each worker's latest grade
+    back."""
+    from sqlalchemy import text
+    downgrade(db_url, "0013_complaints")
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO agencies (id, name, created_at) VALUES ('A1', 'a', 0)"))
+        for wid in (1, 2, 3):
+            c.execute(text("INSERT INTO workers (id, agency_id, worker_ref, state, created_at) "
+                           "VALUES (:i, 'A1', :r, 'active', 0)"), {"i": wid, "r": f"W-{wid}"})
+        c.execute(text("INSERT INTO worker_profiles (worker_id, credit_grade, updated_at) "
+                       "VALUES (1, 'A', 100), (2, ' AA ', 200), (3, NULL, 300)"))
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        assert "worker_profiles" not in inspect(c).get_table_names()
+        rows = c.execute(text("SELECT worker_id, rule_version, grade, computed_at, trigger "
+                              "FROM credit_grades ORDER BY worker_id")).all()
+        c.execute(text("INSERT INTO credit_grades (worker_id, computed_at, rule_version, "
+                       "grade, score, colour, reasons, warnings, trigger) VALUES "
+                       "(1, 400, '1', 'B', 72, 'green', '[]', '[]', 'recheck')"))
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "staff", "A", 100, "migration"),
+                                        (2, "staff", "AA", 200, "migration")]
+    downgrade(db_url, "0013_complaints")
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        back = c.execute(text("SELECT worker_id, credit_grade, updated_at FROM "
+                              "worker_profiles ORDER BY worker_id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in back] == [(1, "B", 400), (2, "AA", 200)]
+    upgrade(db_url)

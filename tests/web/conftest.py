@@ -21,7 +21,7 @@ from tests.verifier.conftest import (Env, b64, db_kind, db_url, make_app,  # noq
                                      new_database, pg_cluster, sqlite_template)
 from testkit.browser import (LiveServer, chromium_or_skip, full_screenshot,  # noqa: F401
                              start_chromium, stop_chromium)
-from verifier.services import console, records, registry, staff, status
+from verifier.services import records, registry, staff, status
 
 AGENCY = "A330100"
 STAFF_USER, STAFF_PASSWORD = "anna", "correct horse 1"
@@ -75,7 +75,6 @@ class Site(Env):
                 agency = world.badges[i].agency_id
                 records.add_many(s, agency, f"W-{i:07d}", standard_records(now, health),
                                  "verified", now, "test", x.config["TIMEZONE"])
-                console.set_grade(s, agency, self.workers[i], now, "test", "A")
         items = {}
         # earlier months first: a badge's counters rise with time (a higher counter signed
         # earlier is clone evidence: docs/protocol.md "Replay and clone evidence")

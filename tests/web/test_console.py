@@ -398,15 +398,20 @@ def test_bad_records_are_refused_naming_the_field_and_write_nothing(site):
     assert r.status_code == 404 and n_records(site) == before
 
 
-def test_grade_edit(site):
+def test_staff_cannot_type_a_grade_the_rules_compute_it(site):
+    """The free-text grade is gone: no form, no route; the worker page shows the computed
+    grade with its rule version and reasons, and the consent view the same grade."""
     c = site.login()
     wid = site.workers[0]
+    page = c.get(f"/console/workers/{wid}", headers=EN).text
+    assert 'name="credit_grade"' not in page
     csrf = site.csrf(c, f"/console/workers/{wid}")
     r = c.post(f"/console/workers/{wid}/grade", data={"csrf": csrf, "credit_grade": "AA"})
-    assert r.status_code == 303
-    assert ">AA<" in consent(site, 0).text
-    r = c.post(f"/console/workers/{wid}/grade", data={"csrf": csrf, "credit_grade": "X" * 9})
-    assert r.status_code == 400
+    assert r.status_code == 404
+    # two verified certificates (三级 the highest: +8), records in force: 78, grade B
+    assert 'data-grade="B" data-colour="green" data-rules="1"' in page
+    assert "Verified certificate: 育婴员 三级 (+8)" in page
+    assert 'data-grade="B" data-rules="1"' in consent(site, 0).text
 
 
 def test_terminals_page(site):

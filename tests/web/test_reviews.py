@@ -124,13 +124,16 @@ def test_three_complaints_turn_the_page_yellow_until_resolved(site):
     assert post_review(site.client, path, csrf, worker="W-0000005",
                        stars="1").status_code == 201
     assert verdict(site.client.get(site.tap_path(5)))[0] == "green"
-    # the agency decides one (a minor complaint, within its deadline): back to green
+    # the agency decides one (a minor complaint, within its deadline): the complaints warning
+    # goes; three 1-star reviews in 90 days stay a warning of their own (credit rules)
     with site.x.db.session() as s:
         rid = reviews.for_worker(s, AGENCY1, W3)[0].id
         [cid] = [c.id for r, c in complaints.for_worker(s, AGENCY1, W3).items() if r == rid]
         complaints.propose(s, AGENCY1, cid, "partly_upheld", "talked to the worker",
                            site.x.now(), "staff:t")
-    assert verdict(site.client.get(site.tap_path(3))) == ("green", "ok")
+    r = site.client.get(site.tap_path(3), headers=EN)
+    assert verdict(r) == ("yellow", "poor_reviews")
+    assert "3 poor reviews (2 stars or fewer) since 2027-01-01." in r.text
 
 
 def test_complaints_older_than_90_days_do_not_count(site):

@@ -7,7 +7,7 @@ from flask import current_app
 
 
 from ..migrate import upgrade
-from ..services import audit, bans, complaints, registry, status as status_service
+from ..services import audit, bans, complaints, grades, registry, status as status_service
 from .common import actor_name as _actor, xinka as _x
 
 
@@ -163,7 +163,20 @@ def complaints_sweep():
     click.echo(f"{n} complaint(s) escalated to the bureau")
 
 
+@click.command("credit-recompute")
+def credit_recompute():
+    """Apply the credit rules to every active worker (run it daily, e.g. from the
+    xinka-credit timer): the first run of a quarter writes each worker's quarterly grade, a
+    new rule version writes a grade for everyone, otherwise only changes are written."""
+    x = _x()
+    with x.db.session() as s:
+        counts = grades.recompute_all(s, x.now(), x.grading)
+    click.echo(f"rules {x.grading.rules.version}: " +
+               ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
 COMMANDS = [db_upgrade, trust_import, status_import, status_publish, agency_create,
             apikey_create, terminal_create, audit_verify, ban_sweep, complaints_sweep,
+            credit_recompute,
             id_numbers_seal] + \
     [_badge_command(a) for a in ("activate", "suspend", "lose", "reinstate", "revoke")]

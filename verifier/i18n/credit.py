@@ -46,3 +46,35 @@ COMPLAINT_OUTCOMES = {"upheld": N_("upheld"), "partly_upheld": N_("partly upheld
                       "settled": N_("settled by the agency (before deadlines existed)")}
 COMPLAINT_ESCALATIONS = {"serious": N_("a serious complaint"),
                          "overdue": N_("not answered by its deadline")}
+
+# the reasons of a grade (services/credit_rules.py), with their figures
+GRADE_REASONS = {
+    "complaint_upheld": N_("Complaint %(outcome)s (%(severity)s), decided %(on)s"),
+    "stars_high": N_("%(mean)s stars on average from %(count)d reviews"),
+    "stars_good": N_("%(mean)s stars on average from %(count)d reviews"),
+    "stars_low": N_("Only %(mean)s stars on average from %(count)d reviews"),
+    "skill": N_("Verified certificate: %(title)s %(level)s"),
+    "training": N_("%(hours)s hours of verified training"),
+    "check_adverse": N_("%(kind)s with an adverse result (%(on)s)"),
+    "regular": N_("Checked in %(checked)d of %(due)d months"),
+    "irregular": N_("Checked in only %(checked)d of %(due)d months"),
+    "tenure": N_("%(months)d months of verified visits (%(visits)d visits since %(since)s)"),
+    "health_expired": N_("The health check has expired."),
+    "health_missing": N_("No health check on file."),
+    "health_unverified": N_("The health certificate is self-declared."),
+    "insurance_expired": N_("The insurance has expired."),
+    "insurance_missing": N_("No insurance on file."),
+    "insurance_unverified": N_("The insurance is self-declared."),
+}
+
+GRADE_TRIGGERS = {
+    "review": N_("a review"), "complaint": N_("a complaint"), "record": N_("a record"),
+    "visit": N_("a visit"), "appeal": N_("an appeal"), "recheck": N_("a check"),
+    "daily": N_("the daily run"), "quarterly": N_("the quarterly evaluation"),
+    "rules": N_("new rules"), "migration": N_("typed by staff before the rules"),
+}
+
+APPEAL_TARGETS = {"grade": N_("the grade"), "record": N_("a record"),
+                  "complaint": N_("a complaint's outcome"), "review": N_("a review")}
+APPEAL_STATES = {"open": N_("with the commerce bureau"), "upheld": N_("upheld"),
+                 "rejected": N_("rejected")}

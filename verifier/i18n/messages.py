@@ -51,8 +51,8 @@ REASONS = {
     "insurance_missing": N_("No insurance on file."),
     "records_incomplete": N_("The health check or the insurance needs attention. Ask the "
                              "worker to press the badge button to share details."),
-    "complaints": N_("Several recent complaints are waiting for the agency to resolve "
-                     "them."),
+    "complaints": N_("%(count)d unresolved complaints since %(since)s."),
+    "poor_reviews": N_("%(count)d poor reviews (2 stars or fewer) since %(since)s."),
 }
 
 CATEGORIES = {

@@ -4,8 +4,8 @@ tests/verifier/test_migrations.py checks that they agree."""
 from .admission import AgencyApplication
 from .audit import AuditEntry
 from .base import CTR_OFFSET, Base, ctr_key, ctr_value
-from .credit import Complaint, CreditRecord
-from .console import Review, StaffSession, StaffUser, TapView, WorkerProfile
+from .credit import Appeal, Complaint, CreditGrade, CreditRecord
+from .console import Review, StaffSession, StaffUser, TapView
 from .ledger import Attendance, Checkin, CloneEvidence, Tap
 from .lists import ListVersion, StatusListBlob, TrustListBlob
 from .persons import Ban, Person
@@ -13,8 +13,8 @@ from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, W
 from .visits import Agreement, FraudSignal, Household, Visit
 
 __all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "Agreement", "ApiKey",
-           "Attendance", "AuditEntry", "Badge", "Ban", "Base", "Checkin", "CloneEvidence",
-           "Complaint", "CreditRecord", "FraudSignal", "Household", "ListVersion", "Person",
-           "Review", "StaffSession", "StaffUser", "StatusIndex", "StatusListBlob", "Tap",
-           "TapView", "Terminal", "TrustListBlob", "Visit", "Worker", "WorkerProfile",
-           "ctr_key", "ctr_value"]
+           "Appeal", "Attendance", "AuditEntry", "Badge", "Ban", "Base", "Checkin",
+           "CloneEvidence", "Complaint", "CreditGrade", "CreditRecord", "FraudSignal",
+           "Household", "ListVersion", "Person", "Review", "StaffSession", "StaffUser",
+           "StatusIndex", "StatusListBlob", "Tap", "TapView", "Terminal", "TrustListBlob",
+           "Visit", "Worker", "ctr_key", "ctr_value"]

@@ -1,22 +1,12 @@
-"""Tables of the employer page and the agency console (migration 0003_console): worker
-profiles (what a consent view shows), staff users and their sessions, the views of tap pages
-(the one-view rule) and the verified reviews bound to them.
+"""Tables of the employer page and the agency console (migration 0003_console): staff users
+and their sessions, the views of tap pages (the one-view rule) and the verified reviews bound
+to them.
 """
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
 from .ledger import Checkin
-
-
-class WorkerProfile(Base):
-    """The credit grade the agency keeps for a worker (certificates, health check and
-    insurance are credit records since migration 0012: models/credit.py)."""
-    __tablename__ = "worker_profiles"
-    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), primary_key=True,
-                                           autoincrement=False)
-    credit_grade: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    updated_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class StaffUser(Base):

@@ -15,10 +15,12 @@ red, when any of:
   - the status list is stale and the policy is `refuse`.
 yellow, when genuine and not red, but any of:
   - the status list is missing (status unknown) or stale;
-  - the health certificate or the insurance is expired, not on file, or only self-declared
-    (workers in this registry; services/records.required_state);
-  - COMPLAINT_LIMIT or more unresolved complaints in the last COMPLAINT_DAYS days.
+  - a credit warning of the rules (services/credit_rules.py: a health certificate or
+    insurance expired, missing or only self-declared; unresolved complaints; poor reviews),
+    each with its parameters ("3 poor reviews since …").
 green: genuine, current, active, and none of the yellow reasons.
+
+A credit grade is never a colour: grade D is shown as a grade (services/grades.py).
 
 Every applicable reason is listed, red ones first, in the order of RED_REASONS and
 YELLOW_REASONS; the first is the headline. The decision needs no Flask and no database:
@@ -27,20 +29,18 @@ callers gather the `Facts`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from .credit_rules import WARNINGS, Reason
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
-
-COMPLAINT_LIMIT = 3          # unresolved complaints ...
-COMPLAINT_DAYS = 90          # ... within this many days turn the page yellow
 
 # Reasons in the order they are reported (the first one found is the headline).
 RED_REASONS = ("banned", "malformed", "oversized", "wrong_alg", "bad_signature", "unknown_key",
                "untrusted_issuer", "expired", "not_yet_valid", "wrong_purpose", "revoked",
                "suspended", "lost", "cancelled", "already_used", "replayed", "stale_status",
                "rate_limited")
-YELLOW_REASONS = ("status_unknown", "status_stale", "health_expired", "health_missing",
-                  "health_unverified", "insurance_expired", "insurance_missing",
-                  "insurance_unverified", "complaints")
+YELLOW_REASONS = ("status_unknown", "status_stale") + WARNINGS
 
 
 @dataclass
@@ -52,10 +52,7 @@ class Facts:
     stale: bool = False
     badge_state: str | None = None    # registry state when the badge is registered here
     worker_state: str | None = None   # active / cancelled, when known
-    health: str = "missing"           # ok / unverified / expired / missing (records.py)
-    insurance: str = "missing"
-    worker_known: bool = False        # the worker is in this verifier's registry
-    open_complaints: int = 0          # unresolved, within COMPLAINT_DAYS
+    credit: list[Reason] = field(default_factory=list)   # credit_rules.warnings_of
     banned: bool = False              # a bureau ban of the worker's person is in force
     now: int = 0
 
@@ -64,6 +61,7 @@ class Facts:
 class Decision:
     colour: str
     reasons: list[str] = field(default_factory=list)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)   # reason -> its figures
 
     @property
     def headline(self) -> str:
@@ -88,14 +86,9 @@ def decide(f: Facts) -> Decision:
         yellow.append("status_unknown")
     elif f.stale:
         yellow.append("status_stale")
-    if f.worker_known:             # only the registry knows health and insurance
-        yellow += [f"{what}_{state}" for what, state in (("health", f.health),
-                                                         ("insurance", f.insurance))
-                   if state != "ok"]
-    if f.open_complaints >= COMPLAINT_LIMIT:
-        yellow.append("complaints")
+    yellow += [w.code for w in f.credit]
     if yellow:
-        return Decision(YELLOW, yellow)
+        return Decision(YELLOW, yellow, {w.code: w.params for w in f.credit if w.params})
     return Decision(GREEN, [])
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Complaint, Review
-from . import audit, fields
+from . import audit, events, fields
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .workdays import Calendar
 
@@ -71,6 +71,7 @@ def file(session: Session, review: Review, severity: str | None, now: int, calen
                   deadline_provisional=deadline.provisional, status_hash=status_hash(secret))
     session.add(c)
     session.flush()
+    events.credit_changed(session, c.agency_id, c.worker_ref, now, "complaint")
     audit.append(session, actor, "complaint.file", c.id, now, agency_id=c.agency_id,
                  worker_ref=c.worker_ref, severity=severity, category=review.category,
                  deadline=deadline.day.isoformat())
@@ -100,10 +101,12 @@ def _close(session: Session, c: Complaint, outcome: str, note: str | None, by: s
     review = session.get(Review, c.review_id)
     assert review is not None
     review.resolved_at, review.resolved_by, review.resolution = now, by, note
+    events.credit_changed(session, c.agency_id, c.worker_ref, now, "complaint")
 
 
 def _escalate(session: Session, c: Complaint, why: str, now: int, actor: str) -> None:
     c.state, c.escalated_at, c.escalation = "escalated", now, why
+    events.credit_changed(session, c.agency_id, c.worker_ref, now, "complaint")
     audit.append(session, actor, "complaint.escalate", c.id, now, agency_id=c.agency_id,
                  worker_ref=c.worker_ref, why=why)
     log.info("complaint %d escalated to the bureau (%s)", c.id, why)

@@ -17,10 +17,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Badge, Checkin, Terminal, Worker
-from ..models import WorkerProfile
-from . import (agreements, attendance, audit, complaints, records, registry, reviews, signals,
-               visits)
-from .errors import BadRequest
+from . import (agreements, appeals, attendance, complaints, grades, records, registry, reviews,
+               signals, visits)
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +104,16 @@ def lifecycle(session: Session, agency_id: str,
     return out
 
 
-def worker_page(session: Session, agency_id: str, worker_id: int, now: int) -> dict[str, Any]:
+def worker_page(session: Session, agency_id: str, worker_id: int, now: int,
+                ctx: grades.Context) -> dict[str, Any]:
     w = registry.get_worker(session, agency_id, worker_id)
     badges = registry.badges_of(session, w.id)
-    return {"worker": w, "profile": session.get(WorkerProfile, w.id),
+    grade = grades.current(session, w, now, ctx) if w.state == "active" \
+        else grades.latest(session, w.id)
+    return {"worker": w, "grade": grades.view(grade),
+            "grade_id": grade.id if grade is not None else None,
+            "grade_history": grades.history(session, w.id),
+            "appeals": appeals.for_worker(session, agency_id, w.worker_ref),
             "records": records.for_worker(session, agency_id, w.worker_ref, now),
             "record_kinds": list(records.KINDS),
             "badges": badges, "serials": {b.id: b.serial for b in badges},
@@ -145,22 +149,3 @@ def terminals(session: Session, agency_id: str, now: int) -> list[dict[str, Any]
                     "lag_s": (c.received_at - c.seen_at) if c else None,
                     "since_s": (now - c.received_at) if c else None})
     return out
-
-
-def set_grade(session: Session, agency_id: str, worker_id: int, now: int, actor: str,
-              credit_grade: str | None) -> WorkerProfile:
-    """Set the credit grade a consent view shows (records: services/records.py)."""
-    w = registry.get_worker(session, agency_id, worker_id)
-    grade = (credit_grade or "").strip() or None
-    if grade is not None and len(grade) > 8:
-        raise BadRequest("credit grade: at most 8 characters", reason="bad_grade")
-    p = session.get(WorkerProfile, w.id)
-    if p is None:
-        p = WorkerProfile(worker_id=w.id)
-        session.add(p)
-    p.credit_grade, p.updated_at = grade, now
-    audit.append(session, actor, "worker.grade", w.id, now, agency_id=agency_id,
-                 credit_grade=grade)
-    session.flush()
-    log.info("worker %d credit grade updated (agency %s, by %s)", w.id, agency_id, actor)
-    return p

@@ -23,9 +23,9 @@ from host.wire.tap import (SCOPE_ATTENDANCE, SCOPE_CERTIFICATES, SCOPE_CREDIT, S
                            SCOPE_INSURANCE)
 
 from ..models import Agency, Attendance, Badge, Worker
-from ..models import TapView, WorkerProfile
-from . import colour, ledger, persons, records, reviews, verification, visits
-from .periods import period_of
+from ..models import TapView
+from . import colour, grades, ledger, persons, records, reviews, verification, visits
+from .periods import last_periods
 from .trust import Snapshot
 
 RELOAD_WINDOW_S = 600
@@ -40,7 +40,7 @@ class Details:
     show_certificates: bool = False
     show_health: bool = False
     show_insurance: bool = False
-    credit_grade: str | None = None
+    grade: dict[str, Any] | None = None       # services/grades.view of the current grade
     show_credit: bool = False
     months: list[tuple[str, bool]] | None = None   # [(period, checked_in)] oldest first
     months_checked: int = 0
@@ -93,18 +93,8 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * (n - 2) + name[-1]
 
 
-def last_periods(now: int, tz: str, start_day: int, n: int = 12) -> list[str]:
-    """The n periods up to and including the current one, oldest first."""
-    y, m = map(int, period_of(now, tz, start_day).split("-"))
-    out = []
-    for _ in range(n):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-    return out[::-1]
-
-
 def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now: int,
-         policy: verification.Policy, tz: str = "Asia/Shanghai", start_day: int = 1,
+         policy: verification.Policy, ctx: grades.Context = grades.DEFAULT,
          reload_window: int = RELOAD_WINDOW_S,
          cache: wire.CredentialCache | None = None) -> Page:
     """The Page for one request of /t/<b64> by the browser holding viewer_secret."""
@@ -129,7 +119,7 @@ def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now
         facts.valid = facts.reason is None
         page.reload = view is not None and view.views > 1
     badge = session.scalar(select(Badge).where(Badge.kid == tap.badge_kid.hex()))
-    worker = profile = None
+    worker = None
     rows: list[dict[str, Any]] = []
     if badge is not None and badge.agency_id == agency_id:
         facts.badge_state = badge.state
@@ -139,22 +129,18 @@ def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now
         worker = session.scalar(select(Worker).where(Worker.agency_id == agency_id,
                                                      Worker.worker_ref == worker_ref))
     if worker is not None:
-        profile = session.get(WorkerProfile, worker.id)
-        facts.worker_known = True
         facts.worker_state = worker.state
         # only a genuine badge's page may say its holder is banned (not a forger's)
         facts.banned = verdict.reason not in NOT_GENUINE and worker.person_id is not None \
             and persons.active_ban(session, worker.person_id, now) is not None
         rows = records.for_worker(session, agency_id, worker_ref, now,
                                   include_withdrawn=False)
-        facts.health = records.required_state(rows, "health_certificate")
-        facts.insurance = records.required_state(rows, "insurance")
-    facts.open_complaints = reviews.open_complaints(session, agency_id, worker_ref, now)
+    grade, facts.credit = grades.warnings(session, agency_id, worker_ref, worker, now, ctx)
     page.decision = colour.decide(facts)
     page.reasons = _public_reasons(page.decision.reasons, tap.purpose)
     if page.decision.colour != colour.RED and tap.purpose == "consent":
-        page.details = _details(session, worker, profile, rows, tap.scope or 0, agency_id,
-                                worker_ref, now, tz, start_day)
+        page.details = _details(session, worker, grade, rows, tap.scope or 0, agency_id,
+                                worker_ref, now, ctx)
         page.reviewed = view is not None and reviews.exists_for(session, view.id)
         page.reviewable = view is not None and not page.reviewed
     return page
@@ -212,9 +198,9 @@ def _public_reasons(reasons: list[str], purpose: str) -> list[str]:
     return out
 
 
-def _details(session: Session, worker: Worker | None, profile: WorkerProfile | None,
+def _details(session: Session, worker: Worker | None, grade: Any,
              rows: list[dict[str, Any]], scope: int, agency_id: str, worker_ref: str, now: int,
-             tz: str, start_day: int) -> Details:
+             ctx: grades.Context) -> Details:
     d = Details(masked_name=mask_name(worker.name) if worker is not None else None)
     for r in records.in_scope(rows, scope):
         d.records.setdefault(r["kind"], []).append(r)
@@ -223,9 +209,9 @@ def _details(session: Session, worker: Worker | None, profile: WorkerProfile | N
     d.show_insurance = bool(scope & SCOPE_INSURANCE)
     if scope & SCOPE_CREDIT:
         d.show_credit = True
-        d.credit_grade = profile.credit_grade if profile else None
+        d.grade = grades.view(grade)
     if scope & SCOPE_ATTENDANCE:
-        periods = last_periods(now, tz, start_day)
+        periods = last_periods(now, ctx.tz, ctx.start_day)
         seen = set(session.scalars(select(Attendance.period).where(
             Attendance.agency_id == agency_id, Attendance.worker_ref == worker_ref,
             Attendance.period.in_(periods))))

@@ -39,3 +39,13 @@ def bounds(period: str, tz: str = "Asia/Shanghai", start_day: int = 1) -> tuple[
         start = datetime(py, pm, start_day, tzinfo=zone)
         end = datetime(y, m, start_day, tzinfo=zone)
     return int(start.timestamp()), int(end.timestamp())
+
+
+def last_periods(now: int, tz: str, start_day: int, n: int = 12) -> list[str]:
+    """The n periods up to and including the current one, oldest first."""
+    y, m = map(int, period_of(now, tz, start_day).split("-"))
+    out = []
+    for _ in range(n):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out[::-1]

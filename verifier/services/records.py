@@ -15,7 +15,8 @@ never a detail of what was found. What a consent view shows follows the badge's 
 certificates (1) skill certificates and training, health (2) the health certificate,
 insurance (4) insurance, credit (16) the three checks. The colour rules need a health
 certificate and an insurance in force (`required`): missing, expired or only self-declared
-turns the page yellow with the reason (services/colour.py).
+turns the page yellow with the reason (services/credit_rules.py). Every change is a credit
+event (services/events.py): the grade is recomputed when the transaction commits.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from host.localtime import day_end, day_start
 from host.wire.tap import SCOPE_CERTIFICATES, SCOPE_CREDIT, SCOPE_HEALTH, SCOPE_INSURANCE
 
 from ..models import CreditRecord
-from . import audit, fields, registry
+from . import audit, events, fields, registry
 from .errors import BadRequest, Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ def add(session: Session, agency_id: str, worker_ref: str, kind: str, form: Any,
     session.flush()
     audit.append(session, actor, "record.add", r.id, now, agency_id=agency_id,
                  worker_ref=worker_ref, kind=kind, state=state)
+    events.credit_changed(session, agency_id, worker_ref, now, "record")
     log.info("record %d (%s, %s) entered for agency %s", r.id, kind, state, agency_id)
     return r
 
@@ -167,6 +169,7 @@ def verify(session: Session, agency_id: str, record_id: int, now: int,
     r.state, r.verified_by, r.verified_at = "verified", actor, now
     audit.append(session, actor, "record.verify", r.id, now, agency_id=agency_id,
                  worker_ref=r.worker_ref, kind=r.kind)
+    events.credit_changed(session, agency_id, r.worker_ref, now, "record")
     session.flush()
     return r
 
@@ -182,6 +185,7 @@ def withdraw(session: Session, agency_id: str, record_id: int, reason: str | Non
     r.state, r.withdrawn_by, r.withdrawn_at, r.withdraw_reason = "withdrawn", actor, now, why
     audit.append(session, actor, "record.withdraw", r.id, now, agency_id=agency_id,
                  worker_ref=r.worker_ref, kind=r.kind, reason=why)
+    events.credit_changed(session, agency_id, r.worker_ref, now, "record")
     session.flush()
     return r
 
@@ -216,14 +220,3 @@ def in_scope(rows: list[dict[str, Any]], scope: int) -> list[dict[str, Any]]:
     """The records a consent view with these scope bits may show (never withdrawn ones)."""
     return [r for r in rows if r["state"] != "withdrawn" and KINDS[r["kind"]].scope & scope]
 
-
-def required_state(rows: list[dict[str, Any]], kind: str) -> str:
-    """For the colour rules: "ok" when a verified record of `kind` is in force, else
-    "unverified" (only self-declared ones in force), "expired" (only expired ones) or
-    "missing"."""
-    states = {r["state"] for r in rows if r["kind"] == kind and r["state"] != "withdrawn"}
-    for found, answer in (("verified", "ok"), ("self_declared", "unverified"),
-                          ("expired", "expired")):
-        if found in states:
-            return answer
-    return "missing"

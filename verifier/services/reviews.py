@@ -27,7 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Household, Review, TapView, Visit
-from .colour import COMPLAINT_DAYS
+from . import events
+from .credit_rules import CURRENT
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def exists_for(session: Session, view_id: int) -> bool:
 
 
 def open_complaints(session: Session, agency_id: str, worker_ref: str, now: int,
-                    days: int = COMPLAINT_DAYS) -> int:
+                    days: int = CURRENT.complaint_days) -> int:
     """Unresolved complaints about a worker within the last `days` days."""
     return session.scalar(select(func.count(Review.id)).where(
         Review.agency_id == agency_id, Review.worker_ref == worker_ref,
@@ -91,6 +92,8 @@ def _store(session: Session, review: Review, stars: str | int | None, category: 
             session.flush()
     except IntegrityError as err:
         raise Conflict(f"{what} already has a review", reason="already_reviewed") from err
+    events.credit_changed(session, review.agency_id, review.worker_ref, review.created_at,
+                          "review")
     log.info("review of %s recorded: agency %s, %d stars%s", what, review.agency_id,
              review.stars, f", complaint ({review.category})" if review.category else "")
     return review

@@ -37,7 +37,7 @@ from host import wire
 from host.wire.keys import PrivateKey
 
 from ..models import Household, Review, Tap, TapView, Visit, Worker, ctr_value
-from . import agreements, signals
+from . import agreements, events, signals
 from .errors import Conflict, Forbidden, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ def close_stale(session: Session, now: int, max_s: int = VISIT_MAX_S,
     n = 0
     for v in session.scalars(q):
         v.end_at, v.closed_by = v.start_at + max_s, "auto"
+        events.credit_changed(session, v.agency_id, v.worker_ref, now, "visit")
         n += 1
     if n:
         session.flush()
@@ -259,6 +260,7 @@ def depart(session: Session, token_hash: str | None, viewer: str, household: Hou
         "departure"
     household.last_seen_at = now
     session.flush()
+    events.credit_changed(session, v.agency_id, v.worker_ref, now, "visit")
     log.info("visit %d closed after %d s", v.id, now - v.start_at)
     return v
 

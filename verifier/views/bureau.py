@@ -7,7 +7,7 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..services import agency_credit, bans, complaints, persons, registry
+from ..services import agency_credit, appeals, bans, complaints, persons, registry
 from ..services.errors import NotFound
 from .common import api_key_required, bureau_only, ext, json_body
 
@@ -162,6 +162,32 @@ def decide_complaint(complaint_id):
         c = complaints.decide(s, complaint_id, d.get("outcome"), d.get("note"), x.now(),
                               g.actor)
         body = complaints.to_json(s, c)
+    return jsonify(body)
+
+
+@bp.get("/appeals")
+@api_key_required
+def waiting_appeals():
+    """The workers' appeals waiting for the bureau, oldest first."""
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        rows = [appeals.to_json(a) for a in appeals.waiting(s)]
+    return jsonify(appeals=rows)
+
+
+@bp.post("/appeals/<int:appeal_id>/decision")
+@api_key_required
+def decide_appeal(appeal_id):
+    """The bureau's final decision: {"outcome": upheld|rejected, "note", "set_aside": [refs]
+    (for an appeal of the grade: which of its reasons)}."""
+    bureau_only()
+    d = json_body()
+    x = ext()
+    with x.db.session() as s:
+        a = appeals.decide(s, appeal_id, d.get("outcome"), d.get("note"), d.get("set_aside"),
+                           x.now(), g.actor)
+        body = appeals.to_json(a)
     return jsonify(body)
 
 

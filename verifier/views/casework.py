@@ -2,12 +2,13 @@
 agreements (`/console/agreements`: list, record, one agreement with its visits, name its
 household), fraud signals (`/console/signals`), the agency's credit figures
 (`/console/credit`) and a worker's credit records
-(`/console/workers/<id>/records…`: enter, verify, withdraw). Staff of one agency see their
-agency only. Logic in services/visits.py, agreements.py, signals.py, records.py."""
+(`/console/workers/<id>/records…`: enter, verify, withdraw) and appeals filed at the desk
+for the worker (`/console/workers/<id>/appeals`). Staff of one agency see their agency only.
+Logic in services/visits.py, agreements.py, signals.py, records.py, appeals.py."""
 from flask import Blueprint, abort, g, redirect, request, url_for
 
-from ..services import (agency_credit, agreements, complaints, console, records, registry,
-                        signals, visits)
+from ..services import (agency_credit, agreements, appeals, complaints, console, records,
+                        registry, signals, visits)
 from ..services.errors import ServiceError
 from .console import _error, _page, login_required, not_found
 from .common import ext
@@ -224,3 +225,17 @@ def credit():
                                      x.config["PERIOD_START_DAY"])
         agency = _agency(s)
     return _page("console/credit.html", f=data, agency=agency, nav="credit")
+
+
+@bp.post("/workers/<int:worker_id>/appeals")
+@login_required
+def appeal_file(worker_id):
+    """The worker's appeal of the grade, a record, a complaint's outcome or a review, entered
+    at the desk for the worker; the bureau decides it."""
+    x = ext()
+    with x.db.session() as s:
+        w = registry.get_worker(s, g.agency_id, worker_id)
+        appeals.file(s, g.agency_id, w.worker_ref, request.form.get("target"),
+                     request.form.get("grounds"), x.now(), f"worker via {g.actor}")
+    return redirect(url_for("console.worker", worker_id=worker_id, done="appeal") +
+                    "#appeals", 303)

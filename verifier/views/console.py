@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..i18n.messages import N_
 from ..models import Worker
-from ..services import colour, console, registry, staff
+from ..services import console, credit_rules, registry, staff
 from ..services.errors import ServiceError
 from . import html
 from .browser import ConsoleUser, login_manager
@@ -21,7 +21,7 @@ from .common import ext, rate_limited_post, refused
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 BADGE_ACTIONS = ("suspend", "reinstate", "lose", "revoke")
-DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "grade", "reply", "proposed",
+DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "appeal", "reply", "proposed",
         "identity", "record", "verified", "withdrawn"}
 
 
@@ -139,28 +139,16 @@ def worker(worker_id):
     x = ext()
     with x.db.session() as s:
         try:
-            data = console.worker_page(s, g.agency_id, worker_id, x.now())
+            data = console.worker_page(s, g.agency_id, worker_id, x.now(), x.grading)
         except ServiceError:
             abort(404)
         agency = registry.get_agency(s, g.agency_id)
     done = request.args.get("done")
     return _page("console/worker.html", agency=agency, done=done if done in DONE else None,
                  actions=BADGE_ACTIONS, transitions=registry.TRANSITIONS, nav="workers",
-                 complaint_limit=colour.COMPLAINT_LIMIT, complaint_days=colour.COMPLAINT_DAYS,
+                 complaint_limit=credit_rules.CURRENT.complaint_limit,
+                 complaint_days=credit_rules.CURRENT.complaint_days,
                  **data)
-
-
-@bp.post("/workers/<int:worker_id>/grade")
-@login_required
-def grade(worker_id):
-    x = ext()
-    try:
-        with x.db.session() as s:
-            console.set_grade(s, g.agency_id, worker_id, x.now(), g.actor,
-                              request.form.get("credit_grade"))
-    except ServiceError as err:
-        return _error(err)
-    return redirect(url_for("console.worker", worker_id=worker_id, done="grade"), 303)
 
 
 @bp.post("/workers/<int:worker_id>/identity")

@@ -43,10 +43,8 @@ def tap_page(b64):
     now = x.now()
     with x.db.session() as s:
         snap = x.snapshot(s)
-        page = employer.show(s, snap, b64, secret, now, x.policy, x.config["TIMEZONE"],
-                             x.config["PERIOD_START_DAY"],
-                             x.config["RELOAD_WINDOW_S"],
-                             x.store.cache)
+        page = employer.show(s, snap, b64, secret, now, x.policy, x.grading,
+                             x.config["RELOAD_WINDOW_S"], x.store.cache)
         offer = visits.offer_context(s, page, b64, secret, now)
     return _page_response(x, page, b64, secret, new, offer)
 

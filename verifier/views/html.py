@@ -12,10 +12,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext
 from markupsafe import Markup
 
 from .. import i18n
 from ..i18n import credit as credit_texts
+from ..i18n.messages import REASONS
 from ..i18n.visits import CLOSED_BY, SERVICE_NAMES, SIGNAL_KINDS
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
@@ -88,6 +90,25 @@ def security_headers(resp, inline_style=None):
     return resp
 
 
+def explain(code, params=None):
+    """The text of a colour or grade reason (services/credit_rules.Reason) with its figures:
+    dates as local days, codes as their texts."""
+    values = dict(params or {})
+    for key in ("since", "on"):
+        if isinstance(values.get(key), int):
+            values[key] = day(values[key])
+    for key, table in (("outcome", credit_texts.COMPLAINT_OUTCOMES),
+                       ("severity", credit_texts.COMPLAINT_SEVERITIES),
+                       ("kind", credit_texts.RECORD_KINDS)):
+        if key in values and values[key] in table:
+            values[key] = gettext(table[values[key]])
+    text = credit_texts.GRADE_REASONS.get(code) or REASONS.get(code) or code
+    try:
+        return gettext(text, **values) if values else gettext(text)
+    except (KeyError, TypeError, ValueError):        # a reason kept without its figures
+        return gettext(text) if "%(" not in text else code
+
+
 def init_app(app):
     i18n.init_app(app)
     style = InlineStyle(STATIC / INLINE_CSS)
@@ -97,4 +118,6 @@ def init_app(app):
     app.jinja_env.globals.update(inline_css=style.markup, SIGNAL_KINDS=SIGNAL_KINDS,
                                  CLOSED_BY=CLOSED_BY,
                                  **{k: v for k, v in vars(credit_texts).items()
-                                    if k.startswith(("RECORD_", "COMPLAINT_"))})
+                                    if k.startswith(("RECORD_", "COMPLAINT_", "GRADE_",
+                                                     "APPEAL_"))},
+                                 explain=explain)

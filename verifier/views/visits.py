@@ -95,8 +95,7 @@ def _tap_action(b64, action):
             household = visits.household_of(s, _household_secret(), now,
                                             cfg["HOUSEHOLD_TTL_S"])
             visits.shown_to(s, token_hash, employer.viewer_hash(secret))
-            page = employer.show(s, x.snapshot(s), b64, secret, now, x.policy,
-                                 cfg["TIMEZONE"], cfg["PERIOD_START_DAY"],
+            page = employer.show(s, x.snapshot(s), b64, secret, now, x.policy, x.grading,
                                  cfg["RELOAD_WINDOW_S"], x.store.cache)
             if page.decision.colour == "red":
                 raise visits.VisitRefused(f"page red: {page.decision.headline}", "red_page")

@@ -46,15 +46,33 @@ def test_review_after_a_consent_view(site):
     assert 'name="stars"' not in r.text and "This visit has been reviewed" in r.text
 
 
-def test_refused_without_a_consent_tap(site):
-    # a status tap shown on the page
+def test_a_status_tap_allows_a_complaint_for_30_days_not_a_rating(site):
     path = site.tap_path(1)
     r = site.client.get(path, headers=EN)
-    assert 'name="stars"' not in r.text
-    csrf = view_consent(site, 3)[1]          # a valid form token of this browser
-    r = post_review(site.client, path, csrf)
+    assert "Complain about this worker" in r.text and "Rate this service" not in r.text
+    assert 'name="category" required' in r.text and "No complaint" not in r.text
+    csrf = _csrf(r.text)
+    r = post_review(site.client, path, csrf)                       # a rating: refused
     assert (r.status_code, refusal(r)) == (403, "no_consent_tap")
-    assert "A review needs a consent tap" in r.text
+    assert "A plain status check allows a complaint only" in r.text
+    assert post_review(site.app.test_client(), path, csrf, category="late").status_code == 403
+    site.app.config["FIXED_NOW"] = site.world.now + 30 * 86400 + 1
+    r = post_review(site.client, path, csrf, stars="1", category="late")
+    assert (r.status_code, refusal(r)) == (403, "review_window")
+    site.app.config["FIXED_NOW"] = site.world.now + 29 * 86400
+    r = post_review(site.client, path, csrf, stars="1", category="late", comment="no-show")
+    assert r.status_code == 201 and 'id="complaint-link"' in r.text
+    r = post_review(site.client, path, csrf, stars="1", category="late")
+    assert (r.status_code, refusal(r)) == (409, "already_reviewed")
+    with site.x.db.session() as s:
+        [rev] = reviews.for_worker(s, AGENCY1, W1)
+        assert (rev.stars, rev.category, rev.comment) == (1, "late", "no-show")
+        [c] = complaints.for_worker(s, AGENCY1, W1).values()
+        assert (c.state, c.severity) == ("open", "minor")
+
+
+def test_refused_without_a_consent_tap(site):
+    csrf = view_consent(site, 3)[1]          # a valid form token of this browser
     # a consent token that was never shown (nobody had the worker at the door)
     token, cred = site.tap(1, "consent")
     r = post_review(site.client, "/t/" + b64url(token + cred), csrf)
@@ -74,7 +92,7 @@ def test_second_review_for_one_tap_refused(site):
     assert post_review(site.client, path, csrf).status_code == 201
     r = post_review(site.client, path, csrf, stars="1", category="attitude")
     assert (r.status_code, refusal(r)) == (409, "already_reviewed")
-    assert "one review per consent tap" in r.text
+    assert "one review or complaint per tap" in r.text
     with site.x.db.session() as s:
         assert len(reviews.for_worker(s, AGENCY1, W1)) == 1
 

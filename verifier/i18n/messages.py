@@ -78,11 +78,13 @@ ACTIONS = {
 
 REVIEW_REFUSALS = {
     "no_consent_tap": N_("A review needs a consent tap: ask the worker to press the badge "
-                         "button, tap the badge, and review from that page."),
+                         "button, tap the badge, and review from that page. A plain status "
+                         "check allows a complaint only."),
     "not_viewer": N_("Only the phone that opened the consent page can review this visit."),
     "other_worker": N_("This consent tap belongs to another worker: a review can only be "
                        "about the worker who was tapped."),
-    "already_reviewed": N_("This visit already has a review: one review per consent tap."),
+    "already_reviewed": N_("This visit already has a review: one review or complaint per "
+                           "tap."),
     "review_window": N_("The time to review this visit is over."),
     "bad_review": N_("Please give 1 to 5 stars, a known category and at most 500 "
                      "characters."),

@@ -60,6 +60,7 @@ class Page:
     worker_ref: str | None = None
     reload: bool = False                      # a reload within the window
     reviewable: bool = False
+    complainable: bool = False                # a status tap: a complaint, not a rating
     reviewed: bool = False
     reasons: list[str] = field(default_factory=list)
 
@@ -141,8 +142,10 @@ def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now
     if page.decision.colour != colour.RED and tap.purpose == "consent":
         page.details = _details(session, worker, grade, rows, tap.scope or 0, agency_id,
                                 worker_ref, now, ctx)
-        page.reviewed = view is not None and reviews.exists_for(session, view.id)
-        page.reviewable = view is not None and not page.reviewed
+    if page.decision.colour != colour.RED and view is not None:
+        page.reviewed = reviews.exists_for(session, view.id)
+        page.reviewable = tap.purpose == "consent" and not page.reviewed
+        page.complainable = tap.purpose == "status" and not page.reviewed
     return page
 
 

@@ -6,11 +6,12 @@ A verified visit (`submit_for_visit`): the household that confirmed it, within
 constraint); no consent tap needed. Anyone else's visit is `not_your_visit`, as on the
 receipt page.
 
-A consent tap (`submit`):
+A tap shown on the employer page (`submit`):
 
-- none without one: the tap must have been shown as a consent page (a status tap, an unknown
-  token or a token booked only through the API is refused: `no_consent_tap`), and only to
-  the browser that opened it (`not_viewer`), within `REVIEW_WINDOW_S`;
+- a rating needs a consent tap, within `REVIEW_WINDOW_S`; a complaint needs a consent or a
+  status tap of that worker, within `COMPLAINT_WINDOW_S` (30 days): a status tap without a
+  complaint, an unknown token or a token booked only through the API is refused
+  (`no_consent_tap`); only the browser that opened the page may (`not_viewer`);
 - one per tap (`already_reviewed`; also a unique constraint);
 - only for the worker of that tap (`other_worker`).
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CATEGORIES = ("late", "attitude", "quality", "safety", "honesty", "other")
 REVIEW_WINDOW_S = 7 * 86400
+COMPLAINT_WINDOW_S = 30 * 86400            # a complaint from a tap (status or consent)
 VISIT_REVIEW_WINDOW_S = 30 * 86400
 COMMENT_MAX = 500
 
@@ -60,25 +62,26 @@ def submit(session: Session, token_hash: str | None, viewer_hash: str, agency_id
            worker_ref: str, stars: str | int | None, category: str | None,
            comment: str | None, now: int,
            window: int = REVIEW_WINDOW_S) -> Review:
-    """Store a review for the consent tap whose token hashes to `token_hash`; raises
-    ReviewRefused / Conflict / BadRequest with a stable reason."""
+    """Store a review for the tap whose token hashes to `token_hash` (module docstring);
+    raises ReviewRefused / Conflict / BadRequest with a stable reason."""
     view = session.scalar(select(TapView).where(TapView.token_hash == token_hash)) \
         if token_hash else None
-    if view is None or view.purpose != "consent":
-        raise ReviewRefused("a review needs a consent tap shown on this page",
-                            reason="no_consent_tap")
+    complaint = bool(category)
+    if view is None or (view.purpose != "consent" and not complaint):
+        raise ReviewRefused("a rating needs a consent tap shown on this page; a status tap "
+                            "allows a complaint", reason="no_consent_tap")
     if view.viewer_hash != viewer_hash:
         raise ReviewRefused("only the phone that opened the consent page may review",
                             reason="not_viewer")
     if (view.agency_id, view.worker_ref) != (agency_id, worker_ref):
         raise ReviewRefused("this consent tap belongs to another worker", reason="other_worker")
     if exists_for(session, view.id):
-        raise Conflict("this consent tap already has a review", reason="already_reviewed")
-    if now - view.first_at > window:
+        raise Conflict("this tap already has a review", reason="already_reviewed")
+    if now - view.first_at > (COMPLAINT_WINDOW_S if complaint else window):
         raise ReviewRefused("the time to review this visit is over", reason="review_window")
     return _store(session, Review(view_id=view.id, agency_id=view.agency_id,
                                   worker_ref=view.worker_ref, created_at=now),
-                  stars, category, comment, "this consent tap")
+                  stars, category, comment, f"this {view.purpose} tap")
 
 
 def _store(session: Session, review: Review, stars: str | int | None, category: str | None,

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import os
 
-from host.wire import sample
+from host.wire import read_tag_url, sample, tag_data
 from verifier import create_app
 from verifier.services import registry
 
@@ -39,11 +39,28 @@ class Env:
                 bb = registry.register_badge(s, b.agency_id, now, "test", worker_id=w.id,
                                              credential=b.credential)
                 self.badge_ids[i] = bb.id
-        for a in world.agencies:
+        self.publish_lists(now)
+
+    def tap(self, i, purpose="status", scope=63):
+        b = self.world.badges[i]
+        token = b.tap(purpose, scope=scope) if purpose == "consent" else b.tap(purpose)
+        return token, b.credential
+
+    def tap_path(self, i, purpose="status", scope=63):
+        """The path of the URL a phone reads from badge i's tag (through the NDEF bytes)."""
+        token, cred = self.tap(i, purpose, scope)
+        url = read_tag_url(tag_data(sample.STATUS_HOST, token, cred))
+        assert url.startswith(f"https://{sample.STATUS_HOST}/t/")
+        return url[len(f"https://{sample.STATUS_HOST}"):]
+
+    def publish_lists(self, now):
+        """Sign every agency's status list at `now` (a test that moves the clock by days)."""
+        from verifier.services import status
+        x = self.x
+        for a in self.world.agencies:
             with x.db.session() as s:
-                from verifier.services import status
-                status.publish(s, x.store, a.id, world.agency_keys[a.id],
-                               app.config["STATUS_BASE_URL"], now, 3600, 86400 * 7)
+                status.publish(s, x.store, a.id, self.world.agency_keys[a.id],
+                               self.app.config["STATUS_BASE_URL"], now, 3600, 86400 * 7)
         with x.db.session() as s:
             x.store.refresh(s, now, force=True)
 

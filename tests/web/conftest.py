@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from host.wire import read_tag_url, sample, tag_data
+from host.wire import sample
 from host.wire.ndef import b64url
 from tests.verifier.conftest import (Env, b64, db_kind, db_url, make_app,  # noqa: F401
                                      new_database, pg_cluster, sqlite_template)
@@ -61,7 +61,7 @@ def standard_records(now, health_until):
 
 class Site(Env):
     """Env (testkit/verifier.py) plus profiles, check-ins, a staff user and badge 2
-    revoked; `tap_path(i, purpose)` is the path of a fresh tap URL of badge i."""
+    revoked."""
 
     def __init__(self, app, world):
         super().__init__(app, world)
@@ -101,18 +101,6 @@ class Site(Env):
                            self.app.config["STATUS_BASE_URL"], x.now(), 3600, 7 * DAY)
         with x.db.session() as s:
             x.store.refresh(s, x.now(), force=True)
-
-    def tap(self, i, purpose="status", scope=63):
-        b = self.world.badges[i]
-        token = b.tap(purpose, scope=scope) if purpose == "consent" else b.tap(purpose)
-        return token, b.credential
-
-    def tap_path(self, i, purpose="status", scope=63):
-        """The path of the URL a phone reads from badge i's tag (through the NDEF bytes)."""
-        token, cred = self.tap(i, purpose, scope)
-        url = read_tag_url(tag_data(sample.STATUS_HOST, token, cred))
-        assert url.startswith(f"https://{sample.STATUS_HOST}/t/")
-        return url[len(f"https://{sample.STATUS_HOST}"):]
 
     def login(self, client=None):
         client = client or self.client

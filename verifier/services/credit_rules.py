@@ -137,9 +137,15 @@ class Assessment:
     warnings: list[Reason] = field(default_factory=list)  # of the colour, in WARNINGS order
 
     def key(self) -> tuple[Any, ...]:
-        """What a new history row is written for when it changes."""
-        return (self.version, self.grade, self.colour,
-                tuple(sorted(r.code for r in self.warnings)))
+        """What a new history row is written for when it changes: the version, grade, colour,
+        the warnings and which reasons (not their points: decay alone writes no row)."""
+        return result_key(self.version, self.grade, self.colour, self.reasons, self.warnings)
+
+
+def result_key(version: str, grade: str, colour: str | None, reasons: list[Reason],
+               warnings: list[Reason]) -> tuple[Any, ...]:
+    return (version, grade, colour, tuple(sorted(w.code for w in warnings)),
+            tuple(sorted((r.code, r.ref or "") for r in reasons)))
 
 
 def assess(i: Inputs, rules: Rules = CURRENT) -> Assessment:

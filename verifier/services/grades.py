@@ -11,6 +11,9 @@ out. A new history row is written:
   commits (`Settler`);
 - when the page or the console shows the grade and the result differs from the last row
   (a record expired overnight): trigger "recheck";
+
+"differs": another rule version, grade, colour, set of warnings or set of reasons (the
+points of a decaying complaint alone write no row; a row's points are those of its day);
 - by `flask credit-recompute` (the daily timer): "quarterly" for a worker without a row in
   the current quarter (the quarterly evaluation), "rules" when the last row was computed
   with another rule version, else only on a change ("daily").
@@ -144,8 +147,11 @@ def latest(session: Session, worker_id: int, computed: bool = True) -> CreditGra
 
 
 def key_of(row: CreditGrade) -> tuple[Any, ...]:
-    return (row.rule_version, row.grade, row.colour,
-            tuple(sorted(w["code"] for w in json.loads(row.warnings or "[]"))))
+    """credit_rules.result_key of a history row."""
+    return credit_rules.result_key(
+        row.rule_version, row.grade, row.colour,
+        [Reason.from_json(r) for r in json.loads(row.reasons or "[]")],
+        [Reason.from_json(w) for w in json.loads(row.warnings or "[]")])
 
 
 def recompute(session: Session, worker: Worker, now: int, trigger: str, ctx: Context,

@@ -4,6 +4,7 @@ the nightly run for a new rule version and each quarter, across every file of a 
 worker's appeals decided by the bureau. SQLite and PostgreSQL."""
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import replace
 
 from sqlalchemy import func, select
@@ -206,3 +207,45 @@ def test_appeals_are_kept_and_an_upheld_one_sets_its_input_aside(vsite):  # noqa
             AuditEntry.action.like("appeal.%"))))
     assert actions == ["appeal.file", "appeal.decide", "appeal.file", "appeal.decide"]
     assert rows(site, 0)[-1][:2] == ("appeal", "B")      # 三级 withdrawn, 四级 (+6): 76
+
+
+@contextmanager
+def speaking(app, lang):
+    """A request context in `lang` (what the page's locale negotiation picks for ?lang=)."""
+    from flask import g
+
+    from verifier.i18n import negotiate
+    with app.test_request_context("/"):
+        g.locale = negotiate(lang, None, [])[0]
+        yield
+
+
+def test_every_reason_the_rules_give_has_its_text_in_both_languages(sqlite_site):
+    """Each code credit_rules can produce renders with its figures, in English and Chinese,
+    with no placeholder left (views/html.explain)."""
+    from tests.verifier.test_credit_rules import CASES, COLOUR, inputs
+    from verifier.views.html import explain
+    produced = {}
+    for case in CASES + COLOUR:
+        a = credit_rules.assess(inputs(**case[1]))
+        for r in a.reasons + a.warnings:
+            produced.setdefault(r.code, r.params)
+    assert {"complaint_upheld", "stars_high", "stars_low", "skill", "training",
+            "check_adverse", "regular", "irregular", "tenure", "poor_reviews",
+            "complaints", "health_missing"} <= set(produced)
+    for lang in ("en", "zh"):
+        with speaking(sqlite_site.app, lang):
+            for code, params in produced.items():
+                text = explain(code, params)
+                assert text != code and "%(" not in text, (lang, code, text)
+                if lang == "zh" and code in ("poor_reviews", "complaint_upheld", "skill"):
+                    assert re.search(r"[\u4e00-\u9fff]", text), (code, text)
+    with speaking(sqlite_site.app, "en"):
+        assert explain("poor_reviews", {"count": 3, "since": ts(2026, 10, 2)}) == \
+            "3 poor reviews (2 stars or fewer) since 2026-10-02."
+        assert explain("complaint_upheld", {"severity": "serious", "outcome": "upheld",
+                                            "on": ts(2026, 10, 10)}) == \
+            "Complaint upheld (serious), decided 2026-10-10"
+    with speaking(sqlite_site.app, "zh"):
+        assert explain("poor_reviews", {"count": 3, "since": ts(2026, 10, 2)}) == \
+            "自 2026-10-02 以来有 3 条差评（2 星及以下）。"

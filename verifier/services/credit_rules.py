@@ -246,8 +246,8 @@ def _verified(i: Inputs, kind: str) -> list[dict[str, Any]]:
 
 def _skills(i: Inputs, rules: Rules) -> list[Reason]:
     points = dict(rules.level_points)
-    best = max(_verified(i, "skill_certificate"), key=lambda r: points.get(r.get("level"), 0),
-               default=None)
+    best = max(_verified(i, "skill_certificate"),
+               key=lambda r: points.get(str(r.get("level")), 0), default=None)
     if best is None or best.get("level") not in points:
         return []
     return [Reason("skill", points[best["level"]],

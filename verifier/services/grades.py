@@ -60,9 +60,9 @@ def files_of(session: Session, worker: Worker) -> list[tuple[str, str]]:
     """(agency, worker_ref) of every file of the worker's person, or of the worker alone."""
     if worker.person_id is None:
         return [(worker.agency_id, worker.worker_ref)]
-    return [tuple(r) for r in session.execute(select(Worker.agency_id, Worker.worker_ref)
-                                              .where(Worker.person_id == worker.person_id)
-                                              .order_by(Worker.id))]
+    return [(a, r) for a, r in session.execute(select(Worker.agency_id, Worker.worker_ref)
+                                               .where(Worker.person_id == worker.person_id)
+                                               .order_by(Worker.id))]
 
 
 def set_aside(session: Session, files: list[tuple[str, str]]) -> set[str]:
@@ -205,7 +205,7 @@ def quarter_start(now: int, tz: str) -> int:
 def recompute_all(session: Session, now: int, ctx: Context) -> dict[str, int]:
     """The daily run: every active worker; counts of rows written by trigger."""
     since = quarter_start(now, ctx.tz)
-    counts = dict.fromkeys(("quarterly", "rules", "daily", "unchanged"), 0)
+    counts: dict[str, int] = dict.fromkeys(("quarterly", "rules", "daily", "unchanged"), 0)
     after = 0
     while True:
         batch = list(session.scalars(select(Worker).where(Worker.state == "active",

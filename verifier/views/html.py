@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext
+import flask_babel
 from markupsafe import Markup
 
 from .. import i18n
@@ -101,12 +101,12 @@ def explain(code, params=None):
                        ("severity", credit_texts.COMPLAINT_SEVERITIES),
                        ("kind", credit_texts.RECORD_KINDS)):
         if key in values and values[key] in table:
-            values[key] = gettext(table[values[key]])
+            values[key] = flask_babel.gettext(table[values[key]])
     text = credit_texts.GRADE_REASONS.get(code) or REASONS.get(code) or code
     try:
-        return gettext(text, **values) if values else gettext(text)
+        return flask_babel.gettext(text, **values) if values else flask_babel.gettext(text)
     except (KeyError, TypeError, ValueError):        # a reason kept without its figures
-        return gettext(text) if "%(" not in text else code
+        return flask_babel.gettext(text) if "%(" not in text else code
 
 
 def init_app(app):

@@ -249,3 +249,16 @@ def test_every_reason_the_rules_give_has_its_text_in_both_languages(sqlite_site)
     with speaking(sqlite_site.app, "zh"):
         assert explain("poor_reviews", {"count": 3, "since": ts(2026, 10, 2)}) == \
             "自 2026-10-02 以来有 3 条差评（2 星及以下）。"
+
+
+def test_a_cancelled_file_keeps_its_last_grade_and_is_not_graded_again(site):
+    from verifier.services import registry
+    before = rows(site, 1)
+    with site.x.db.session() as s:
+        registry.cancel_worker(s, "A330101", site.workers[1], site.x.now(), "test")
+    site.app.config["FIXED_NOW"] = site.x.now() + 400 * 86400     # records long expired
+    r = site.client.get(site.tap_path(1), headers=EN)
+    assert verdict(r)[0] == "red"
+    with site.x.db.session() as s:
+        counts = grades.recompute_all(s, site.x.now(), site.x.grading)
+    assert rows(site, 1) == before and sum(counts.values()) == len(site.workers) - 1

@@ -11,12 +11,13 @@ out. A new history row is written:
   commits (`Settler`);
 - when the page or the console shows the grade and the result differs from the last row
   (a record expired overnight): trigger "recheck";
-
-"differs": another rule version, grade, colour, set of warnings or set of reasons (the
-points of a decaying complaint alone write no row; a row's points are those of its day);
 - by `flask credit-recompute` (the daily timer): "quarterly" for a worker without a row in
   the current quarter (the quarterly evaluation), "rules" when the last row was computed
   with another rule version, else only on a change ("daily").
+
+"Differs": another rule version, grade, colour, set of warnings or set of reasons (the
+points of a decaying complaint alone write no row; a row's points are those of its day).
+Only active workers are graded; a cancelled (注销) file keeps its last row.
 
 Check-ins are not events (ingest stays set-based): their regularity enters at the next
 showing or daily run.
@@ -113,6 +114,8 @@ def warnings(session: Session, agency_id: str, worker_ref: str, worker: Worker |
              now: int, ctx: Context) -> tuple[CreditGrade | None, list[Reason]]:
     """For a page: the current grade row of a registered worker (None otherwise) and the
     credit warnings of the colour."""
+    if worker is not None and worker.state != "active":
+        return latest(session, worker.id), []          # cancelled: red, nothing to grade
     if worker is not None:
         row = current(session, worker, now, ctx)
         return row, [Reason.from_json(w) for w in json.loads(row.warnings or "[]")]

@@ -396,6 +396,12 @@ def _registry_paths(std):
             {"200": _resp("the complaint", OBJ), "404": _resp("no such complaint", ERR),
              "409": _resp("not_escalated or complaint_closed", ERR), **bureau},
             [COMPLAINT], body=_json(OBJ), security=KEY, tag="bureau")},
+        "/api/v1/bureau/export": {"get": _op(
+            "The national export (docs/national-export.md, JSON Schema "
+            "docs/national-export.schema.json): agencies with their credit figures, badge "
+            "counts and grades, the city's totals, bans in force by person hash only; "
+            "?format=csv for one row per agency",
+            {"200": _resp("the export", OBJ), **bureau}, security=KEY, tag="bureau")},
         "/api/v1/bureau/appeals": {"get": _op(
             "The workers' appeals waiting for the bureau (of a grade, a record, a complaint's "
             "outcome or a review), oldest first",

@@ -1,5 +1,6 @@
 """Registry, list and ledger commands (`flask --app verifier …`): schema, trust and status
 lists, agencies, API keys, terminals, badge lifecycle, the audit chain."""
+import json
 import sys
 
 import click
@@ -7,7 +8,8 @@ from flask import current_app
 
 
 from ..migrate import upgrade
-from ..services import audit, bans, complaints, grades, registry, status as status_service
+from ..services import (audit, bans, complaints, grades, national, registry,
+                        status as status_service)
 from .common import actor_name as _actor, xinka as _x
 
 
@@ -175,8 +177,29 @@ def credit_recompute():
                ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+@click.command("national-export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="file to write (default: standard output)")
+def national_export(fmt, out):
+    """Write the national export (docs/national-export.md): counts and hashes, no personal
+    data; the same document as GET /api/v1/bureau/export."""
+    x = _x()
+    with x.db.session() as s:
+        data = national.export(s, x.now(), x.config["TIMEZONE"], x.config["PERIOD_START_DAY"])
+    text = national.to_csv(data) if fmt == "csv" else \
+        json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    if out == "-":
+        click.echo(text, nl=False)
+        return
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    click.echo(f"{len(data['agencies'])} agencies, period {data['period']}: {out}", err=True)
+
+
 COMMANDS = [db_upgrade, trust_import, status_import, status_publish, agency_create,
             apikey_create, terminal_create, audit_verify, ban_sweep, complaints_sweep,
-            credit_recompute,
+            credit_recompute, national_export,
             id_numbers_seal] + \
     [_badge_command(a) for a in ("activate", "suspend", "lose", "reinstate", "revoke")]

@@ -7,7 +7,7 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..services import agency_credit, appeals, bans, complaints, persons, registry
+from ..services import agency_credit, appeals, bans, complaints, national, persons, registry
 from ..services.errors import NotFound
 from .common import api_key_required, bureau_only, ext, json_body
 
@@ -189,6 +189,21 @@ def decide_appeal(appeal_id):
                            x.now(), g.actor)
         body = appeals.to_json(a)
     return jsonify(body)
+
+
+@bp.get("/export")
+@api_key_required
+def national_export():
+    """The national export (docs/national-export.md): JSON, or ?format=csv (one row per
+    agency). Counts and hashes only."""
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        data = national.export(s, x.now(), x.config["TIMEZONE"], x.config["PERIOD_START_DAY"])
+    if request.args.get("format") == "csv":
+        return Response(national.to_csv(data), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="national-{data["period"]}.csv"'})
+    return jsonify(data)
 
 
 @bp.get("/agencies/<agency_id>/credit")

@@ -1,0 +1,112 @@
+"""The national export (docs/national-export.md): what the city reports to the national
+platform — its agencies with their credit figures, badge counts and grade distribution, the
+city's totals, and the bans in force by person hash only. No name, no worker reference, no ID
+number, no household: only counts and the bureau's keyed hashes.
+
+Versioned (`FORMAT`, `VERSION`); the JSON Schema is docs/national-export.schema.json, checked
+by tests/web/test_national_export.py. The same figures as `GET
+/api/v1/bureau/agencies/<id>/credit` (services/agency_credit.py), so the two never disagree.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import Agency, Badge, CreditGrade, Worker
+from . import agency_credit, bans, credit_rules
+from .periods import period_of
+
+FORMAT = "xinka-national-export"
+VERSION = 1
+BADGE_STATES = ("active", "suspended", "lost", "revoked")
+GRADES = credit_rules.GRADES + ("ungraded",)
+
+
+def _grades(session: Session) -> dict[str, dict[str, int]]:
+    """agency -> grade -> active workers whose current computed grade it is."""
+    last = (select(func.max(CreditGrade.id).label("id"))
+            .where(CreditGrade.rule_version != "staff")
+            .group_by(CreditGrade.worker_id).subquery())
+    out: dict[str, dict[str, int]] = {}
+    for agency_id, grade, n in session.execute(
+            select(Worker.agency_id, CreditGrade.grade, func.count())
+            .join(CreditGrade, CreditGrade.worker_id == Worker.id)
+            .join(last, last.c.id == CreditGrade.id)
+            .where(Worker.state == "active").group_by(Worker.agency_id, CreditGrade.grade)):
+        out.setdefault(agency_id, {})[grade] = n
+    return out
+
+
+def _badges(session: Session) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for agency_id, state, n in session.execute(
+            select(Badge.agency_id, Badge.state, func.count())
+            .group_by(Badge.agency_id, Badge.state)):
+        out.setdefault(agency_id, {})[state] = n
+    return out
+
+
+def export(session: Session, now: int, tz: str, start_day: int) -> dict[str, Any]:
+    """The export as of `now` (complaints past their deadline escalated first, as every read
+    of complaints does)."""
+    grades, badges = _grades(session), _badges(session)
+    agencies = []
+    for a in session.scalars(select(Agency).order_by(Agency.id)):
+        f = agency_credit.figures(session, a.id, now, tz, start_day)
+        g = grades.get(a.id, {})
+        graded = sum(g.values())
+        agencies.append({
+            "id": a.id, "name": a.name, "active_workers": f["active_workers"],
+            "badges": {s: badges.get(a.id, {}).get(s, 0) for s in BADGE_STATES},
+            "grades": {**{k: g.get(k, 0) for k in credit_rules.GRADES},
+                       "ungraded": max(f["active_workers"] - graded, 0)},
+            "compliance": f["compliance"], "service_quality": f["service_quality"],
+            "performance": f["performance"],
+            "social_responsibility": f["social_responsibility"]})
+    in_force = [b for b in bans.listing(session, now) if b["state"] == "active"]
+    registered = sum(a["performance"]["registered"] for a in agencies)
+    present = sum(a["performance"]["checked_in"] for a in agencies)
+    return {
+        "format": FORMAT, "version": VERSION, "generated_at": now,
+        "period": period_of(now, tz, start_day),
+        "window_days": agency_credit.WINDOW_DAYS, "rules_version": credit_rules.CURRENT.version,
+        "totals": {
+            "agencies": len(agencies),
+            "active_workers": sum(a["active_workers"] for a in agencies),
+            "active_badges": sum(a["badges"]["active"] for a in agencies),
+            "checkin_rate": round(present / registered, 3) if registered else None,
+            "complaints": sum(a["service_quality"]["complaints"] for a in agencies),
+            "overdue_complaints": sum(a["compliance"]["overdue_complaints"] for a in agencies),
+            "bans_in_force": len(in_force),
+            "grades": {k: sum(a["grades"][k] for a in agencies) for k in GRADES}},
+        "agencies": agencies,
+        "bans": [{"person_hash": b["person_hash"], "hash_key": b["hash_key"],
+                  "category": b["category"], "starts_at": b["starts_at"],
+                  "ends_at": b["ends_at"]} for b in in_force],
+    }
+
+
+CSV_COLUMNS = ("id", "name", "active_workers", *(f"badges_{s}" for s in BADGE_STATES),
+               *(f"grade_{g}" for g in GRADES), "insurance_coverage", "overdue_complaints",
+               "complaints", "complaints_per_100", "upheld_share", "median_handling_days",
+               "checkin_rate", "training_hours_per_worker")
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    """One row per agency, the columns of CSV_COLUMNS (docs/national-export.md)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for a in data["agencies"]:
+        flat = {"id": a["id"], "name": a["name"], "active_workers": a["active_workers"],
+                **{f"badges_{s}": n for s, n in a["badges"].items()},
+                **{f"grade_{g}": n for g, n in a["grades"].items()},
+                **a["compliance"], **a["service_quality"],
+                "checkin_rate": a["performance"]["checkin_rate"],
+                **a["social_responsibility"]}
+        w.writerow(["" if flat[c] is None else flat[c] for c in CSV_COLUMNS])
+    return buf.getvalue()

@@ -3,7 +3,8 @@
 Each datagram is ASCII: "<brty> <hex>" (e.g. "106A 26", no CRC) or "RFOFF". The reader
 (nfcpy's ContactlessFrontend('udp:HOST:PORT')) sends from an ephemeral port; the tag answers to
 that address in the same format and stays silent where the tag would. Only "106A" frames are
-for a Type 2 tag; anything else is ignored. The field is modelled as:
+for a Type 2 tag; anything else is ignored. A reader may number its commands in a third field
+("106A 30ec #17"; see below). The field is modelled as:
 - on: the first 106A frame from a reader;
 - off: "RFOFF" (nfcpy's Device.mute(), sent before every new sense and on close), a frame from
   another reader (its field replaces the old one), or no frame for field_timeout_ms (a reader
@@ -22,9 +23,17 @@ for, at most one per command:
 - only a reader's newest command is answered: just before an answer goes out the socket is
   looked at again, and an answer that a newer frame from the same reader has overtaken is
   dropped (the reader gave up on it);
-- a frame equal to the command answered last (a repeat that crossed that answer, or a reader
-  polling the same page) is held repeat_hold_ms and run and answered only if the reader sends
-  nothing else meanwhile: a reader that took the earlier answer for it has moved on by then.
+- a numbered command is answered once, whatever the timing: a copy with the same number, before
+  or after its answer went out, is neither run nor answered again (the one answer is the
+  copy's: a reader takes the first datagram that comes), and a frame with a new number is a new
+  command, even the same page polled again. Simulated readers number their frames
+  (hardware/pn532/rf.py, hardware/sim/reader.py), so what they read never depends on
+  scheduling;
+- nfcpy's own driver does not number, and a repeat that crossed its answer looks the same as a
+  reader polling the same page: a frame equal to the command answered last is held
+  repeat_hold_ms and run and answered only if the reader sends nothing else meanwhile. A
+  reader that took the earlier answer for it has moved on by then, unless it was descheduled
+  for longer than that: with nfcpy's own driver a torn read is unlikely, not impossible.
 Each dropped answer is a reply the reader timed out on, as a reply lost in the field would be.
 Where the model stays silent on a frame, the server sends "SILENT 00": a simulated reader in
 another process (hardware/pn532/rf.py) waits for an answer or that word instead of taking the
@@ -70,9 +79,9 @@ class RFServer:
         self._poll.register(self.sock, select.POLLIN)
         self._peer = None
         self._last = 0
-        self._pending = None            # (frame, answer): run, not yet sent
-        self._answered = None           # the frame answered last (current field)
-        self._held = None               # (frame, first seen): a repeat of _answered
+        self._pending = None            # ((frame, number), answer): run, not yet sent
+        self._answered = None           # the command answered last (current field)
+        self._held = None               # (command, first seen): a repeat of _answered
         self.stats = {"datagrams": 0, "frames": 0, "answers": 0, "dropped": 0, "garbage": 0,
                       "rfoff": 0, "timeouts": 0, "repeats": 0, "held": 0, "silent": 0}
 
@@ -137,7 +146,8 @@ class RFServer:
                 self._field_off()
             return
         parts = data.split()
-        if len(parts) != 2 or parts[0] != BRTY:
+        if (len(parts) not in (2, 3) or parts[0] != BRTY or
+                (len(parts) == 3 and not parts[2].startswith(b"#"))):
             self.stats["garbage"] += 1
             return
         try:
@@ -150,30 +160,33 @@ class RFServer:
         if self._peer is None:
             self._peer = addr
             self._call(True, None)
+        command = (frame, parts[2] if len(parts) == 3 else None)
         self._last = ticks_ms()
         self.stats["frames"] += 1
         p = self._pending
-        if p is not None and frame == p[0]:
+        if p is not None and command == p[0]:
             self.stats["repeats"] += 1              # the same command, still unanswered
             return
         if p is not None:
             self.stats["dropped"] += 1              # overtaken: the reader gave up on it
             self._pending = None
-        if frame == self._answered:
-            if self._held is None:
+        if command == self._answered:
+            if command[1] is not None:
+                self.stats["repeats"] += 1          # a numbered copy: its answer is out
+            elif self._held is None:
                 self.stats["held"] += 1
-                self._held = (frame, ticks_ms())
+                self._held = (command, ticks_ms())
             else:
                 self.stats["repeats"] += 1
             return
         self._held = None
-        self._run(frame)
+        self._run(command)
 
-    def _run(self, frame):
+    def _run(self, command):
         self._answered = None
-        rsp = self._call(None, frame)
+        rsp = self._call(None, command[0])
         if rsp is not None:
-            self._pending = (frame, rsp)
+            self._pending = (command, rsp)
         else:
             self._silent()
 
@@ -188,9 +201,9 @@ class RFServer:
             pass
 
     def _send(self):
-        frame, rsp = self._pending
+        command, rsp = self._pending
         self._pending = None
-        self._answered = frame
+        self._answered = command
         try:
             self.sock.sendto(BRTY + b" " + binascii.hexlify(rsp), self._peer)
             self.stats["answers"] += 1

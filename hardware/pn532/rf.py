@@ -4,8 +4,10 @@ Both speak ISO/IEC 14443-A frames without CRC: field(on), exchange(frame, timeou
 or None (the tag stayed silent), place() / remove() (the badge comes into / leaves the field).
 
 UDPLink is a reader client in the datagram format of nfcpy's `udp` driver (nfc/clf/udp.py,
-1.0.4): "106A <hex>" out and back, "RFOFF" when the field goes off. From the tag's side a badge
-leaving the field and the field switching off look the same, so remove() sends RFOFF too.
+1.0.4): "106A <hex>" out and back, "RFOFF" when the field goes off. Its frames carry a number
+("106A <hex> #<n>"): it waits for every answer, so a frame sent twice is two commands.
+From the tag's side a badge leaving the field and the field switching off look the same, so
+remove() sends RFOFF too.
 Stale answers (to a frame that already timed out) are drained before every send. Runs under
 MicroPython (unix port: socket, select.poll) and CPython.
 
@@ -125,7 +127,10 @@ class UDPLink:
         self._drain()
         self.frames += 1
         try:
-            self.sock.sendto(b"106A " + binascii.hexlify(bytes(frame)), self._addr)
+            # numbered: this link waits for every answer, so a frame sent again (a page polled)
+            # is a new command, not a repeat (hardware/nt3h2111/rf_udp.py, "Answers and time")
+            self.sock.sendto(b"106A " + binascii.hexlify(bytes(frame)) + b" #" +
+                             str(self.frames).encode(), self._addr)
         except OSError:
             return None
         self._sent = True

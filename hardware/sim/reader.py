@@ -12,13 +12,16 @@ answered at once. hardware/pn532/rf.py's UDPLink does the same for the simulated
 the same bound (SIM_WAIT_MS) for a badge process that is gone: then it is silence.
 
 Everything above the driver is nfcpy's own: ContactlessFrontend, the Type 2 tag code (NDEF read,
-sector select), the anticollision. Only the wait in Device._recv_data is replaced. The server's
+sector select), the anticollision. Only the wait in Device._recv_data is replaced, and each frame
+goes out with a number (Device._send_data): a driver that waits for every answer sends a frame
+twice only as two commands, which the server answers both; a copy of the same command (a reader
+that gave up waiting, `copy_next`) keeps the number and is not answered twice. The server's
 handling of nfcpy's retransmissions (repeats, held frames) is tested with nfcpy's own driver
 (tests/hardware/test_nt3h2111_udp.py); everything that reads a simulated badge uses this one.
 """
 import select
 import time
-from binascii import unhexlify
+from binascii import hexlify, unhexlify
 
 import nfc
 import nfc.clf
@@ -29,6 +32,19 @@ from hardware.pn532.rf import SIM_WAIT_MS
 
 class SimulatedBadgeUDP(nfc.clf.udp.Device):
     """nfcpy's udp driver, its waits bounded by the badge's answer or silence, not the clock."""
+
+    _n = 0
+    copy_next = False       # True: the next frame is a copy of the one before (its number)
+
+    def _send_data(self, brty, data, addr):
+        # nfcpy's own, with the frame's number after it
+        if not self.copy_next:
+            self._n += 1
+        self.copy_next = False
+        out = b"%s %s #%d" % (brty.encode("latin"), hexlify(data), self._n)
+        if self.socket.sendto(out, addr) != len(out):
+            raise nfc.clf.TransmissionError("failed to send data")
+        self.sent_data += len(out)
 
     def _recv_data(self, timeout, *brty_list):
         # timeout is what nfcpy would wait for a real tag; a simulated one is waited for until it

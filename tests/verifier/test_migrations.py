@@ -155,3 +155,33 @@ def test_0014_keeps_typed_grades_as_history_and_back(db_url):
     engine.dispose()
     assert [tuple(r) for r in back] == [(1, "B", 400), (2, "AA", 200)]
     upgrade(db_url)
+
+
+def test_0015_gives_every_console_user_a_role_and_back(db_url):
+    """Users so far are agency staff; bureau users (no agency) cannot exist before 0015, so a
+    downgrade removes them and their sessions, and keeps every agency user."""
+    from sqlalchemy import text
+    downgrade(db_url, "0014_credit_grades")
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO agencies (id, name, created_at) VALUES ('A1', 'a', 0)"))
+        c.execute(text("INSERT INTO staff_users (id, agency_id, username, display_name, "
+                       "password_hash, active, failed_logins, created_at) VALUES "
+                       "(1, 'A1', 'anna', 'Anna', 'x', true, 0, 0)"))
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        assert c.execute(text("SELECT role FROM staff_users")).scalar_one() == "agency"
+        c.execute(text("INSERT INTO staff_users (id, agency_id, role, username, display_name, "
+                       "password_hash, active, failed_logins, created_at) VALUES "
+                       "(2, NULL, 'bureau', 'zhou', 'Zhou', 'x', true, 0, 0)"))
+    engine.dispose()
+    downgrade(db_url, "0014_credit_grades")
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        assert [tuple(r) for r in c.execute(text(
+            "SELECT id, agency_id FROM staff_users ORDER BY id"))] == [(1, "A1")]
+        assert "role" not in {col["name"] for col in inspect(c).get_columns("staff_users")}
+    engine.dispose()
+    upgrade(db_url)

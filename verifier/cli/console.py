@@ -41,4 +41,20 @@ def i18n_compile(out_dir):
         click.echo(str(path))
 
 
-COMMANDS = [staff_create, i18n_extract, i18n_compile]
+@click.command("bureau-staff-create")
+@click.argument("username")
+@click.option("--name", "display_name", default=None, help="shown in the console")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="prompted for when omitted (at least 10 characters)")
+@click.option("--actor", default="operator")
+def bureau_staff_create(username, display_name, password, actor):
+    """Create a console user of the bureau: the bureau console (/bureau), no agency's."""
+    from ..services import staff
+    x = current_app.extensions["xinka"]
+    with x.db.session() as s:
+        staff.create_user(s, None, username, password, x.now(), f"cli:{actor}",
+                          display_name, x.config["STAFF_SCRYPT_N"], role="bureau")
+    click.echo(f"bureau staff user {username} created")
+
+
+COMMANDS = [staff_create, bureau_staff_create, i18n_extract, i18n_compile]

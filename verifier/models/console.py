@@ -10,11 +10,14 @@ from .ledger import Checkin
 
 
 class StaffUser(Base):
-    """An agency staff member who logs in to the console. password_hash is
-    `scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>` (verifier/services/staff.py)."""
+    """A console user: agency staff (role "agency", with their agency: the agency console) or
+    bureau staff (role "bureau", no agency: the bureau console; migration 0015). password_hash
+    is `scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>` (verifier/services/staff.py)."""
     __tablename__ = "staff_users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True,
+                                                  nullable=True)
+    role: Mapped[str] = mapped_column(String(16), default="agency", server_default="agency")
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(256))

@@ -98,15 +98,55 @@ CSV_COLUMNS = ("id", "name", "active_workers", *(f"badges_{s}" for s in BADGE_ST
 
 def to_csv(data: dict[str, Any]) -> str:
     """One row per agency, the columns of CSV_COLUMNS (docs/national-export.md)."""
+    return rows_csv(CSV_COLUMNS, table(data))
+
+
+def rows_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    """CSV of rows (a heading line of `columns`; no value: empty)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
-    for a in data["agencies"]:
-        flat = {"id": a["id"], "name": a["name"], "active_workers": a["active_workers"],
-                **{f"badges_{s}": n for s, n in a["badges"].items()},
-                **{f"grade_{g}": n for g, n in a["grades"].items()},
-                **a["compliance"], **a["service_quality"],
-                "checkin_rate": a["performance"]["checkin_rate"],
-                **a["social_responsibility"]}
-        w.writerow(["" if flat[c] is None else flat[c] for c in CSV_COLUMNS])
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else r[c] for c in columns])
+    return buf.getvalue()
+
+
+def _flat(a: dict[str, Any]) -> dict[str, Any]:
+    return {"id": a["id"], "name": a["name"], "active_workers": a["active_workers"],
+            **{f"badges_{k}": n for k, n in a["badges"].items()},
+            **{f"grade_{g}": n for g, n in a["grades"].items()},
+            **a["compliance"], **a["service_quality"],
+            "checkin_rate": a["performance"]["checkin_rate"], **a["social_responsibility"]}
+
+
+def table(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The agencies as flat rows (CSV_COLUMNS)."""
+    return [_flat(a) for a in data["agencies"]]
+
+
+def sort_rows(rows: list[dict[str, Any]], column: str, descending: bool = False
+              ) -> list[dict[str, Any]]:
+    """rows sorted by a column, rows without a value last whichever the direction."""
+    known = sorted((r for r in rows if r.get(column) is not None),
+                   key=lambda r: r[column], reverse=descending)
+    return known + [r for r in rows if r.get(column) is None]
+
+
+def to_xlsx(sheets: dict[str, tuple[tuple[str, ...], list[dict[str, Any]]]]) -> bytes:
+    """A workbook of one sheet per entry: name -> (columns, rows); headings in bold."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for name, (columns, rows) in sheets.items():
+        ws = wb.create_sheet(name)
+        ws.append(list(columns))
+        for r in rows:
+            ws.append([r.get(c) for c in columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+    buf = io.BytesIO()
+    wb.save(buf)
     return buf.getvalue()

@@ -61,10 +61,20 @@ def check_password(stored: str, password: str, n_now: int = SCRYPT_N) -> tuple[b
     return ok, ok and (n, r, p) != (n_now, SCRYPT_R, SCRYPT_P)
 
 
-def create_user(session: Session, agency_id: str, username: str, password: str, now: int,
-                actor: str, display_name: str | None = None,
-                scrypt_n: int = SCRYPT_N) -> StaffUser:
-    get_agency(session, agency_id)
+ROLES = ("agency", "bureau")
+
+
+def create_user(session: Session, agency_id: str | None, username: str, password: str,
+                now: int, actor: str, display_name: str | None = None,
+                scrypt_n: int = SCRYPT_N, role: str = "agency") -> StaffUser:
+    """A console user: agency staff of `agency_id`, or (role "bureau", no agency) bureau
+    staff, who see the bureau console and never an agency's console."""
+    if role not in ROLES:
+        raise BadRequest("role is agency or bureau")
+    if role == "agency":
+        get_agency(session, agency_id or "")
+    elif agency_id is not None:
+        raise BadRequest("bureau staff belong to no agency")
     if not isinstance(username, str) or not 3 <= len(username) <= 64 or \
             not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise BadRequest("username: 3..64 letters, digits, '-', '_' or '.'")
@@ -73,14 +83,15 @@ def create_user(session: Session, agency_id: str, username: str, password: str, 
                          f"/ 密码至少 {MIN_PASSWORD} 个字符")
     if session.scalar(select(StaffUser).where(StaffUser.username == username)) is not None:
         raise Conflict(f"user {username} exists")
-    user = StaffUser(agency_id=agency_id, username=username,
+    user = StaffUser(agency_id=agency_id, role=role, username=username,
                      display_name=display_name or username,
                      password_hash=hash_password(password, scrypt_n), active=True, failed_logins=0,
                      created_at=now)
     session.add(user)
     session.flush()
-    audit.append(session, actor, "staff.create", username, now, agency_id=agency_id)
-    log.info("console user %d created for agency %s (by %s)", user.id, agency_id, actor)
+    audit.append(session, actor, "staff.create", username, now, agency_id=agency_id, role=role)
+    log.info("console user %d (%s) created for %s (by %s)", user.id, role,
+             agency_id or "the bureau", actor)
     return user
 
 

@@ -10,10 +10,11 @@ from flask import Blueprint, abort, g, redirect, request, url_for
 from ..services import (agency_credit, agreements, appeals, complaints, console, records,
                         registry, signals, visits)
 from ..services.errors import ServiceError
-from .console import _error, _page, login_required, not_found
+from .console import _error, _page, agency_staff_only, login_required, not_found
 from .common import ext
 
 bp = Blueprint("casework", __name__, url_prefix="/console")
+bp.before_request(agency_staff_only)
 bp.register_error_handler(404, not_found)
 bp.register_error_handler(ServiceError, _error)
 

@@ -50,9 +50,28 @@ def _csrf_refused(err):
                              "page and try again."))
 
 
-def _safe_next(target):
-    return target if target and target.startswith("/console/") and "//" not in target \
-        else url_for("console.workers")
+def _safe_next(target, role="agency"):
+    """Where a login goes: `target` when it is a page of the user's own console, else its
+    first page."""
+    own = "/bureau/" if role == "bureau" else "/console/"
+    home = url_for("bureau_console.overview" if role == "bureau" else "console.workers")
+    return target if target and target.startswith(own) and "//" not in target else home
+
+
+def agency_staff_only():
+    """Before every request of the agency console's blueprints: bureau staff see no agency's
+    pages, a worker's least of all (403; the console's home sends them to their own)."""
+    if request.endpoint in ("console.login", "console.logout") or \
+            not current_user.is_authenticated or g.staff.role == "agency":
+        return None
+    if request.endpoint == "console.home":
+        return redirect(url_for("bureau_console.overview"), 303)
+    refused("wrong_role", f"console user {g.staff.id} ({g.staff.role}) on the agency console")
+    return _page("console/message.html", 403, title_msg=N_("Request refused"),
+                 text_msg=N_("This page is for agency staff."))
+
+
+bp.before_request(agency_staff_only)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -73,7 +92,7 @@ def login():
         return _login_page(error)
     session.clear()                 # nothing from before the login carries over
     flask_login.login_user(ConsoleUser(user, secret))
-    return html.security_headers(redirect(_safe_next(f.get("next")), 303))
+    return html.security_headers(redirect(_safe_next(f.get("next"), user.role), 303))
 
 
 def _login_page(error):

@@ -9,9 +9,10 @@ from ..services.errors import BadRequest
 from ..services.periods import parse_period, period_of
 from . import html
 from .common import api_key_required, ext
-from .console import _error, _page, login_required, not_found
+from .console import _error, _page, agency_staff_only, login_required, not_found
 
 bp = Blueprint("reports", __name__, url_prefix="/console/reports")
+bp.before_request(agency_staff_only)
 bp.register_error_handler(404, not_found)
 bp.register_error_handler(BadRequest, _error)
 api = Blueprint("reports_api", __name__, url_prefix="/api/v1")

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from ..models import (Agency, AgencyApplication, Attendance, Badge, Ban, Checkin, Complaint,
@@ -27,7 +27,8 @@ def trends(session: Session, now: int, tz: str, start_day: int,
     """One row per period, oldest first, the current one last: workers registered (active,
     created before the period ended), checked in, the rate, complaints filed, badges issued."""
     periods = last_periods(now, tz, start_day, n)
-    mine = (lambda col: col == agency_id) if agency_id else (lambda col: True)
+    def mine(col: Any) -> ColumnElement[bool]:
+        return col == agency_id if agency_id else true()
     present = dict(session.execute(
         select(Attendance.period, func.count()).join(Worker, and_(
             Worker.agency_id == Attendance.agency_id, Worker.worker_ref == Attendance.worker_ref))

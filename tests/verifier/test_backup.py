@@ -56,11 +56,16 @@ def shell_env(world, folder, path_dirs=()):
 
 def ingest_while(server, token, batches, backup):
     """Send the batches one after another from a thread; once two are acknowledged, run
-    backup(). Returns (nonces acknowledged before the backup began, backup()'s result)."""
-    acked, errors = [], []
+    backup(). The last batch waits until backup() has returned, so the ingest spans the
+    backup whatever the two take on a loaded machine: batches acknowledged before it began,
+    others sent while it ran, one after it ended. Returns (nonces acknowledged before the
+    backup began, backup()'s result)."""
+    acked, errors, done = [], [], threading.Event()
 
     def sender():
-        for batch in batches:
+        for n, batch in enumerate(batches):
+            if n == len(batches) - 1:
+                done.wait()
             try:
                 res = server.post(token, batch)["results"]
             except (urllib.error.URLError, OSError) as err:
@@ -80,9 +85,10 @@ def ingest_while(server, token, batches, backup):
         out = backup()
         still_sending = t.is_alive()
     finally:
+        done.set()
         t.join()
     assert errors == []
-    assert still_sending, "ingest had ended before the backup: make the batches more"
+    assert len(batches) > 3 and still_sending and len(acked) == len(batches)
     return before, out
 
 

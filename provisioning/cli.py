@@ -359,18 +359,27 @@ def terminal_flash(ctx, image, terminal_id, verifier, token_file, authority, tru
     _flash(ctx, "terminal", image, build, board, dry_run, configure)
 
 
-@cli.command("agency-key", help="新建机构签发密钥（加密保存）/ create an agency key, stored "
-                                "encrypted with a passphrase.")
+@cli.command("agency-key", help="新建机构签发密钥（加密保存），并写出公钥 PATH.pub.pem 交给"
+                                "主管部门 / create an agency key, stored encrypted with a "
+                                "passphrase, and its public half as PATH.pub.pem for the bureau.")
 @click.argument("path", type=click.Path(dir_okay=False))
 def agency_key_cmd(path):
-    if os.path.exists(path):
-        raise click.UsageError(f"{path} exists / 文件已存在")
+    public = path + ".pub.pem"
+    for p in (path, public):
+        if os.path.exists(p):
+            raise click.UsageError(f"{p} exists / 文件已存在")
     pw = os.environ.get("PROVISION_PASSPHRASE") or click.prompt(
         "新口令 / new passphrase", hide_input=True, confirmation_prompt=True)
     key = agency_key.create(path, pw)
+    from cryptography.hazmat.primitives import serialization
+
     from host.wire import keys
-    click.echo(f"kid {keys.kid(key).hex()}: 请将公钥交给主管部门列入信任列表 / give the public "
-               f"key to the authority for the trust list")
+    with open(public, "wb") as f:
+        f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+    click.echo(f"kid {keys.kid(key).hex()}: 公钥 {public} 交给主管部门（准入申请或信任列表）/ give "
+               f"the public key {public} to the bureau (the admission application or the trust "
+               "list)")
 
 
 def main(argv=None, device=None):

@@ -155,3 +155,22 @@ def test_the_compose_file_builds_the_container_and_runs_real_commands(commands):
     assert v["environment"]["XINKA_RATE_LIMIT_STORAGE_URI"].startswith("redis://redis:")
     assert v["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "verifier.env" not in {p.name for p in (DEPLOY / "container").iterdir()}
+
+
+def test_the_nginx_site_proxies_every_public_route_of_the_app(tmp_path):
+    """A route the site does not pass on is a page that works on a laptop and 404s in
+    production (the bureau console and the complainant's status page once did)."""
+    from testkit.verifier import identity_config
+    from verifier import create_app
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+                      **identity_config()})
+    site = (DEPLOY / "nginx" / "xinka-verifier.conf").read_text(encoding="utf-8")
+    proxied = set(re.findall(r"location (?:= )?(/[\w-]*/?)\s*\{\s*proxy_pass", site))
+    closed = set(re.findall(r"location (?:= )?(/[\w-]*/?)\s*\{\s*return 404", site))
+    assert closed == {"/metrics", "/"}
+    for rule in app.url_map.iter_rules():
+        first = rule.rule.split("/")[1]
+        if first == "metrics":
+            continue                    # scraped on 127.0.0.1, never through the proxy
+        wanted = {f"/{first}/", f"/{first}"} if "/" in rule.rule[1:] else {f"/{first}"}
+        assert wanted & proxied, f"{rule.rule}: no `location` in the nginx site passes it on"

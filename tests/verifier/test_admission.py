@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from host.wire import keys
 from verifier.models import Agency, AgencyApplication, AuditEntry, StaffUser
-from verifier.services import audit, staff
+from verifier.services import admission, audit, staff
 
 VALID_USCC = "91110000600037341L"
 OTHER_USCC = "91330106MA2H2K3X03"
@@ -113,6 +113,18 @@ def test_apply_ask_for_changes_amend_approve(env):
     assert r.status_code == 409
 
 
+def test_one_pasted_text_may_carry_several_keys(env):
+    """The page's text box holds one paste: every key in it is kept, in order."""
+    issuing, status_key = keys.generate(), keys.generate()
+    r = env.client.post("/api/v1/admission/applications", json=application(
+        public_keys=pem(issuing) + "\n" + pem(status_key)))
+    assert r.status_code == 201, r.get_json()
+    app_id = r.get_json()["application"]["id"]
+    with env.x.db.session() as s:
+        kept = admission.get(s, app_id).public_keys
+    assert kept == pem(issuing) + pem(status_key)
+
+
 def test_refuse_and_bad_input_write_nothing(env):
     op = env.auth()
     before = counts(env)
@@ -121,7 +133,11 @@ def test_refuse_and_bad_input_write_nothing(env):
                          (application(pledge=False), "pledge_required"),
                          (application(address=""), "missing_field"),
                          (application(password="short"), "weak_password"),
-                         (application(public_keys=["not a key"]), "bad_public_key")):
+                         (application(public_keys=["not a key"]), "bad_public_key"),
+                         (application(public_keys=[pem(keys.generate()) + "and a note"]),
+                          "bad_public_key"),
+                         (application(public_keys=[pem(keys.generate()).replace(
+                             "MFkw", "MFkx", 1)]), "bad_public_key")):
         r = env.client.post("/api/v1/admission/applications", json=body)
         assert r.status_code == 400 and r.get_json()["reason"] == reason, reason
     assert counts(env) == before

@@ -14,6 +14,8 @@ code: a second is refused (`duplicate_application`).
 """
 from __future__ import annotations
 
+import re
+
 import hashlib
 import hmac
 import logging
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 SUBMITTED, CHANGES_REQUESTED, APPROVED, REFUSED = ("submitted", "changes_requested", "approved",
                                                    "refused")
 OPEN = (SUBMITTED, CHANGES_REQUESTED)
+NOTE_MAX = 1000
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _RULES = {
     "uscc_length": "the code has 18 characters / 统一社会信用代码应为 18 位",
@@ -72,12 +75,23 @@ def validate_uscc(value: object) -> str:
         raise BadRequest(_RULES[rule], reason=rule) from err
 
 
+_PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+?-----END PUBLIC KEY-----")
+
+
 def _public_keys(value: object) -> str:
+    """One PEM text or a list of them, each holding one or more PEM blocks (a pasted file may
+    carry several keys: every block counts, text outside the blocks is refused)."""
     given = value if isinstance(value, list) else [value]
-    pems = [p for p in given if isinstance(p, str)]
-    if not pems or len(pems) != len(given):
+    texts = [p for p in given if isinstance(p, str)]
+    if not texts or len(texts) != len(given):
         raise BadRequest("public_keys: a list of PEM public keys / 需要公钥（PEM）",
                          reason="bad_public_key")
+    if any("PRIVATE KEY" in t for t in texts):
+        raise BadRequest("a private key was sent: only the public key may reach the bureau "
+                         "/ 只能提交公钥，私钥不得交给主管部门", reason="private_key_refused")
+    pems = [b for t in texts for b in _PEM_BLOCK.findall(t)]
+    if not pems or any(_PEM_BLOCK.sub("", t).strip() for t in texts):
+        raise BadRequest("not a PEM public key / 不是 PEM 公钥", reason="bad_public_key")
     out = []
     for pem in pems:
         if "PRIVATE KEY" in pem:
@@ -170,6 +184,16 @@ def get(session: Session, app_id: int) -> AgencyApplication:
     return app
 
 
+def _note(note: object, missing: str) -> str:
+    """The bureau's note to the applicant: 1..NOTE_MAX characters."""
+    if not isinstance(note, str) or not note.strip():
+        raise BadRequest(missing, reason="note_required")
+    if len(note.strip()) > NOTE_MAX:
+        raise BadRequest(f"the note is longer than {NOTE_MAX} characters / 说明过长",
+                         reason="note_too_long")
+    return note.strip()
+
+
 def _need(app: AgencyApplication, states: tuple[str, ...]) -> None:
     if app.state not in states:
         raise InvalidTransition(f"application {app.id} is {app.state}")
@@ -192,9 +216,8 @@ def request_changes(session: Session, app_id: int, note: str, now: int,
                     actor: str) -> AgencyApplication:
     app = get(session, app_id)
     _need(app, (SUBMITTED,))
-    if not isinstance(note, str) or not note.strip():
-        raise BadRequest("say what to change / 请说明需要修改的内容", reason="note_required")
-    app.state, app.note, app.updated_at = CHANGES_REQUESTED, note.strip(), now
+    app.state, app.note, app.updated_at = CHANGES_REQUESTED, _note(
+        note, "say what to change / 请说明需要修改的内容"), now
     audit.append(session, actor, "admission.request_changes", f"application {app.id}", now)
     return app
 
@@ -202,9 +225,8 @@ def request_changes(session: Session, app_id: int, note: str, now: int,
 def refuse(session: Session, app_id: int, note: str, now: int, actor: str) -> AgencyApplication:
     app = get(session, app_id)
     _need(app, OPEN)
-    if not isinstance(note, str) or not note.strip():
-        raise BadRequest("give the reason / 请说明理由", reason="note_required")
-    app.state, app.note, app.updated_at, app.decided_by = REFUSED, note.strip(), now, actor
+    app.state, app.note, app.updated_at, app.decided_by = REFUSED, _note(
+        note, "give the reason / 请说明理由"), now, actor
     audit.append(session, actor, "admission.refuse", f"application {app.id}", now)
     return app
 

@@ -5,18 +5,39 @@ and terminals), the queues waiting for the bureau (escalated complaints, appeals
 applications, bans in force), and every table as CSV and the lot as XLSX. Aggregates and the
 bureau's own cases only: no worker's name, reference or record. The agency figures are the
 national export's (services/national.py), which are the bureau API's; the rest is
-services/city.py. Decisions are taken through the bureau API (docs/credit-rules.md)."""
-from flask import Blueprint, abort, g, request
+services/city.py. The bureau's decisions are taken here as over the bureau API, by the same
+service calls (an admission application approved, sent back for changes or refused; an
+escalated complaint or an appeal decided; a ban lifted), each in the hash-chained audit log
+under the signed-in user ("staff:<username>")."""
+import json
+
+from flask import Blueprint, Response, abort, g, redirect, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
 from ..i18n.messages import N_
+from ..models import Appeal, CreditGrade
 from ..services import admission, appeals, bans, city, complaints, console, national
+from ..services.credit_rules import Reason
+from ..services.errors import ServiceError
+from .bureau import _apply as republish_banned
 from .common import ext, refused
-from .console import _page, not_found
+from .console import _after_change, _csrf_refused, _error, _page, not_found
 from .reports import XLSX, _download
 
 bp = Blueprint("bureau_console", __name__, url_prefix="/bureau")
 bp.register_error_handler(404, not_found)
+bp.register_error_handler(ServiceError, _error)
+bp.register_error_handler(CSRFError, _csrf_refused)
+APPLICATION_ACTIONS = ("approve", "request-changes", "refuse")
+APPLICATION_STATES = {admission.SUBMITTED: N_("waiting for review"),
+                      admission.CHANGES_REQUESTED: N_("changes asked for"),
+                      admission.APPROVED: N_("approved"), admission.REFUSED: N_("refused")}
+
+
+@bp.context_processor
+def _texts():
+    return {"APPLICATION_STATES": APPLICATION_STATES}
 # the overview's columns: (column of national.CSV_COLUMNS, heading)
 COLUMNS = (("name", N_("Agency")), ("active_workers", N_("Active workers")),
            ("badges_active", N_("Active badges")), ("badges_revoked", N_("Revoked badges")),
@@ -27,10 +48,11 @@ COLUMNS = (("name", N_("Agency")), ("active_workers", N_("Active workers")),
            ("median_handling_days", N_("Median handling (days)")),
            ("overdue_complaints", N_("Overdue complaints")),
            ("banned_workers", N_("Workers banned")), ("last_sync", N_("Last terminal sync")),
+           ("trusted_keys", N_("Keys in the trust list")),
            ("grade_A", "A"), ("grade_B", "B"), ("grade_C", "C"), ("grade_D", "D"))
 TREND_COLUMNS = ("period", "registered", "checked_in", "checkin_rate", "complaints",
                  "badges_issued")
-AGENCY_COLUMNS = national.CSV_COLUMNS + ("banned_workers", "last_sync")
+AGENCY_COLUMNS = national.CSV_COLUMNS + ("banned_workers", "last_sync", "trusted_keys")
 # the CSV downloads: name -> columns
 TABLES = {"agencies": AGENCY_COLUMNS, "trends": TREND_COLUMNS,
           "service_types": ("type", "workers"),
@@ -55,13 +77,26 @@ def _export():
                                x.config["PERIOD_START_DAY"])
 
 
+def trusted_keys(s, now):
+    """agency -> the number of its issuer keys in the trust list the verifier holds (an
+    agency suspended or removed is absent: its badges are red everywhere)."""
+    trust = ext().store.refresh(s, now).trust
+    return {} if trust is None else {a.id: len(a.keys) for a in trust.agencies}
+
+
+def _extras(s, now):
+    keys = trusted_keys(s, now)
+    return {a: dict(e, trusted_keys=keys.get(a, 0))
+            for a, e in city.agency_extras(s, now).items()}
+
+
 def _city():
     """Everything the overview shows, as of now: (export, {table name: rows})."""
     x = ext()
     tz, start_day, now = x.config["TIMEZONE"], x.config["PERIOD_START_DAY"], x.now()
     with x.db.session() as s:
         data = national.export(s, now, tz, start_day)
-        extras = city.agency_extras(s, now)
+        extras = _extras(s, now)
         tables = {"agencies": [{**r, **extras.get(r["id"], {})} for r in national.table(data)],
                   "trends": city.trends(s, now, tz, start_day),
                   "service_types": city.service_types(s, now),
@@ -91,7 +126,7 @@ def agency(agency_id):
         entry = next((a for a in data["agencies"] if a["id"] == agency_id), None)
         if entry is None:
             abort(404)
-        extra = city.agency_extras(s, now).get(agency_id, {})
+        extra = _extras(s, now).get(agency_id, {})
         trends = city.trends(s, now, tz, start_day, agency_id)
         terminals = console.terminals(s, agency_id, now)
         waiting = [complaints.to_json(s, c) for c in complaints.escalated(s)
@@ -113,7 +148,111 @@ def queues():
         applications = [a for a in admission.listing(s, None) if a["state"] in admission.OPEN]
         in_force = [b for b in bans.listing(s, x.now()) if b["state"] in ("active", "pending")]
     return _page("bureau/queues.html", complaints=waiting, appeals=open_appeals,
-                 applications=applications, bans=in_force, nav="queues")
+                 applications=applications, bans=in_force, done=request.args.get("done"),
+                 nav="queues")
+
+
+def _form_text(name):
+    """A form field as typed (the service checks its length and refuses, never cuts)."""
+    return request.form.get(name, "").strip()
+
+
+@bp.get("/applications/<int:app_id>")
+def application(app_id):
+    x = ext()
+    with x.db.session() as s:
+        row = admission.get(s, app_id)
+        a = dict(admission.to_json(row), public_keys=row.public_keys)
+    return _page("bureau/application.html", a=a, done=request.args.get("done"),
+                 nav="queues")
+
+
+@bp.post("/applications/<int:app_id>/<action>")
+def application_decision(app_id, action):
+    """Approve (the agency's id, as it will stand in the trust list), ask for changes or
+    refuse (a note the applicant reads)."""
+    if action not in APPLICATION_ACTIONS:
+        abort(404)
+    x = ext()
+    with x.db.session() as s:
+        if action == "approve":
+            admission.approve(s, app_id, _form_text("agency_id"), x.now(), g.actor)
+        elif action == "refuse":
+            admission.refuse(s, app_id, _form_text("note"), x.now(), g.actor)
+        else:
+            admission.request_changes(s, app_id, _form_text("note"), x.now(), g.actor)
+    return redirect(url_for(".application", app_id=app_id, done=action), 303)
+
+
+@bp.get("/applications/<int:app_id>/keys.pem")
+def application_keys(app_id):
+    """The approved agency's public keys, for `xinka-authority agency add --key`."""
+    with ext().db.session() as s:
+        agency_id, _name, pems = admission.keys_for_trust_list(s, app_id)
+    return Response(pems, mimetype="application/x-pem-file", headers={
+        "Content-Disposition": f'attachment; filename="{agency_id}.pem"',
+        "X-Agency-Id": agency_id})
+
+
+@bp.get("/complaints/<int:complaint_id>")
+def complaint(complaint_id):
+    x = ext()
+    with x.db.session() as s:
+        c = complaints.to_json(s, complaints.get(s, None, complaint_id))
+    return _page("bureau/complaint.html", c=c, done=request.args.get("done"), nav="queues")
+
+
+@bp.post("/complaints/<int:complaint_id>/decision")
+def complaint_decision(complaint_id):
+    x = ext()
+    with x.db.session() as s:
+        complaints.decide(s, complaint_id, request.form.get("outcome"), _form_text("note"),
+                          x.now(), g.actor)
+    _after_change()
+    return redirect(url_for(".complaint", complaint_id=complaint_id, done="decided"), 303)
+
+
+def _appeal(s, appeal_id):
+    a = s.get(Appeal, appeal_id)
+    if a is None:
+        abort(404)
+    reasons = []
+    if a.target == "grade":
+        row = s.get(CreditGrade, a.target_id)
+        reasons = [Reason.from_json(r) for r in json.loads(row.reasons or "[]")
+                   if r.get("ref")] if row is not None else []
+    return appeals.to_json(a), reasons
+
+
+@bp.get("/appeals/<int:appeal_id>")
+def appeal(appeal_id):
+    with ext().db.session() as s:
+        a, reasons = _appeal(s, appeal_id)
+    return _page("bureau/appeal.html", a=a, reasons=reasons, done=request.args.get("done"),
+                 nav="queues")
+
+
+@bp.post("/appeals/<int:appeal_id>/decision")
+def appeal_decision(appeal_id):
+    """Upheld (for an appeal of the grade: the reasons ticked are set aside) or rejected."""
+    x = ext()
+    with x.db.session() as s:
+        appeals.decide(s, appeal_id, request.form.get("outcome"), _form_text("note"),
+                       request.form.getlist("set_aside"), x.now(), g.actor)
+    _after_change()
+    return redirect(url_for(".appeal", appeal_id=appeal_id, done="decided"), 303)
+
+
+@bp.post("/bans/<int:ban_id>/lift")
+def lift_ban(ban_id):
+    """Lift a ban before its end (a court's or the bureau's own decision: the reason is
+    kept); the person's agencies' status lists are republished in the same transaction."""
+    x = ext()
+    with x.db.session() as s:
+        change = bans.lift(s, ban_id, {"reason": _form_text("reason")}, x.now(), g.actor)
+        republish_banned(s, change)
+    _after_change()
+    return redirect(url_for(".queues", done="lifted"), 303)
 
 
 @bp.get("/<table>.csv")

@@ -78,3 +78,9 @@ APPEAL_TARGETS = {"grade": N_("the grade"), "record": N_("a record"),
                   "complaint": N_("a complaint's outcome"), "review": N_("a review")}
 APPEAL_STATES = {"open": N_("with the commerce bureau"), "upheld": N_("upheld"),
                  "rejected": N_("rejected")}
+BAN_CATEGORIES = {"crime": N_("a crime"), "abuse": N_("abuse of a client"),
+                  "theft": N_("theft"), "fraud": N_("fraud"),
+                  "false_identity": N_("a false identity"),
+                  "serious_breach": N_("a serious breach of contract"), "other": N_("other")}
+BAN_PROPOSAL_STATES = {"open": N_("with the commerce bureau"), "accepted": N_("ban decided"),
+                       "rejected": N_("rejected by the bureau")}

@@ -8,12 +8,12 @@ from .credit import Appeal, Complaint, CreditGrade, CreditRecord
 from .console import Review, StaffSession, StaffUser, TapView
 from .ledger import Attendance, Checkin, CloneEvidence, Tap
 from .lists import ListVersion, StatusListBlob, TrustListBlob
-from .persons import Ban, Person
+from .persons import Ban, BanProposal, Person
 from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, Worker
 from .visits import Agreement, FraudSignal, Household, Visit
 
 __all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "Agreement", "ApiKey",
-           "Appeal", "Attendance", "AuditEntry", "Badge", "Ban", "Base", "Checkin",
+           "Appeal", "Attendance", "AuditEntry", "Badge", "Ban", "BanProposal", "Base", "Checkin",
            "CloneEvidence", "Complaint", "CreditGrade", "CreditRecord", "FraudSignal",
            "Household", "ListVersion", "Person", "Review", "StaffSession", "StaffUser",
            "StatusIndex", "StatusListBlob", "Tap", "TapView", "Terminal", "TrustListBlob",

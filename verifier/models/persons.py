@@ -37,3 +37,23 @@ class Ban(Base):
 
 
 Index("ix_bans_pending", Ban.end_recorded, Ban.starts_at)
+
+
+class BanProposal(Base):
+    """An agency's proposal that the bureau ban one of its (enrolled) workers: open until the
+    bureau accepts it (`ban_id`: the ban it made) or rejects it (migration 0016)."""
+    __tablename__ = "ban_proposals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    worker_ref: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(128))
+    proposed_at: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ban_id: Mapped[int | None] = mapped_column(ForeignKey("bans.id"), nullable=True)

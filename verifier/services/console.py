@@ -17,8 +17,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Badge, Checkin, Terminal, Worker
-from . import (agreements, appeals, attendance, complaints, grades, records, registry, reviews,
-               signals, visits)
+from . import (agreements, appeals, attendance, ban_proposals, complaints, grades, records,
+               registry, reviews, signals, visits)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def worker_page(session: Session, agency_id: str, worker_id: int, now: int,
             "grade_id": grade.id if grade is not None else None,
             "grade_history": grades.history(session, w.id),
             "appeals": appeals.for_worker(session, agency_id, w.worker_ref),
+            "ban_proposals": ban_proposals.for_worker(session, agency_id, w.worker_ref),
             "records": records.for_worker(session, agency_id, w.worker_ref, now),
             "record_kinds": list(records.KINDS),
             "badges": badges, "serials": {b.id: b.serial for b in badges},

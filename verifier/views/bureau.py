@@ -7,7 +7,8 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..services import agency_credit, appeals, bans, complaints, national, persons, registry
+from ..services import (agency_credit, appeals, ban_proposals, bans, complaints, national,
+                        persons, registry)
 from ..services.errors import NotFound
 from .common import api_key_required, bureau_only, ext, json_body
 
@@ -188,6 +189,33 @@ def decide_appeal(appeal_id):
         a = appeals.decide(s, appeal_id, d.get("outcome"), d.get("note"), d.get("set_aside"),
                            x.now(), g.actor)
         body = appeals.to_json(a)
+    return jsonify(body)
+
+
+@bp.get("/ban-proposals")
+@api_key_required
+def waiting_ban_proposals():
+    """The agencies' ban proposals waiting for the bureau, oldest first."""
+    bureau_only()
+    with ext().db.session() as s:
+        rows = [ban_proposals.to_json(s, p) for p in ban_proposals.waiting(s)]
+    return jsonify(ban_proposals=rows)
+
+
+@bp.post("/ban-proposals/<int:proposal_id>/decision")
+@api_key_required
+def decide_ban_proposal(proposal_id):
+    """{"accept": true, "decided_by", "appeal_route", optional "starts_at"/"ends_at", "note"}
+    makes the ban (and republishes the lists it touches); {"accept": false, "note"} rejects."""
+    bureau_only()
+    x = ext()
+    with x.db.session() as s:
+        p, change = ban_proposals.decide(s, proposal_id, json_body(), x.now(), g.actor,
+                                         x.config["TIMEZONE"])
+        body = {"ban_proposal": ban_proposals.to_json(s, p)}
+        if change is not None:
+            body.update(_ban_reply(s, change, x.now()))
+    _refresh()
     return jsonify(body)
 
 

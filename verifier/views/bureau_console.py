@@ -17,7 +17,8 @@ from flask_wtf.csrf import CSRFError
 
 from ..i18n.messages import N_
 from ..models import Appeal, CreditGrade
-from ..services import admission, appeals, bans, city, complaints, console, national
+from ..services import (admission, appeals, ban_proposals, bans, city, complaints, console,
+                        national)
 from ..services.credit_rules import Reason
 from ..services.errors import ServiceError
 from .bureau import _apply as republish_banned
@@ -147,9 +148,10 @@ def queues():
         open_appeals = [appeals.to_json(a) for a in appeals.waiting(s)]
         applications = [a for a in admission.listing(s, None) if a["state"] in admission.OPEN]
         in_force = [b for b in bans.listing(s, x.now()) if b["state"] in ("active", "pending")]
+        proposals = [ban_proposals.to_json(s, p) for p in ban_proposals.waiting(s)]
     return _page("bureau/queues.html", complaints=waiting, appeals=open_appeals,
-                 applications=applications, bans=in_force, done=request.args.get("done"),
-                 nav="queues")
+                 applications=applications, bans=in_force, proposals=proposals,
+                 done=request.args.get("done"), nav="queues")
 
 
 def _form_text(name):
@@ -241,6 +243,32 @@ def appeal_decision(appeal_id):
                        request.form.getlist("set_aside"), x.now(), g.actor)
     _after_change()
     return redirect(url_for(".appeal", appeal_id=appeal_id, done="decided"), 303)
+
+
+@bp.get("/ban-proposals/<int:proposal_id>")
+def ban_proposal(proposal_id):
+    with ext().db.session() as s:
+        p = ban_proposals.to_json(s, ban_proposals.get(s, proposal_id))
+    return _page("bureau/ban_proposal.html", p=p, done=request.args.get("done"),
+                 nav="queues")
+
+
+@bp.post("/ban-proposals/<int:proposal_id>/decision")
+def ban_proposal_decision(proposal_id):
+    """Accept (the ban is made, by the bureau, with its appeal route) or reject (a note the
+    agency reads)."""
+    x = ext()
+    f = request.form
+    d = {"accept": f.get("accept") == "yes" if f.get("accept") in ("yes", "no") else None,
+         "note": _form_text("note"), "decided_by": _form_text("decided_by"),
+         "appeal_route": _form_text("appeal_route")}
+    with x.db.session() as s:
+        _p, change = ban_proposals.decide(s, proposal_id, d, x.now(), g.actor,
+                                          x.config["TIMEZONE"])
+        if change is not None:
+            republish_banned(s, change)
+    _after_change()
+    return redirect(url_for(".ban_proposal", proposal_id=proposal_id, done="decided"), 303)
 
 
 @bp.post("/bans/<int:ban_id>/lift")

@@ -6,17 +6,19 @@ household), fraud signals (`/console/signals`), the agency's credit figures
 for the worker (`/console/workers/<id>/appeals`). Staff of one agency see their agency only.
 Logic in services/visits.py, agreements.py, signals.py, records.py, appeals.py."""
 from flask import Blueprint, abort, g, redirect, request, url_for
+from flask_wtf.csrf import CSRFError
 
-from ..services import (agency_credit, agreements, appeals, complaints, console, records,
-                        registry, signals, visits)
+from ..services import (agency_credit, agreements, appeals, ban_proposals, complaints, console,
+                        records, registry, signals, visits)
 from ..services.errors import ServiceError
-from .console import _error, _page, agency_staff_only, login_required, not_found
+from .console import _csrf_refused, _error, _page, agency_staff_only, login_required, not_found
 from .common import ext
 
 bp = Blueprint("casework", __name__, url_prefix="/console")
 bp.before_request(agency_staff_only)
 bp.register_error_handler(404, not_found)
 bp.register_error_handler(ServiceError, _error)
+bp.register_error_handler(CSRFError, _csrf_refused)
 
 
 def _int_arg(name):
@@ -240,3 +242,14 @@ def appeal_file(worker_id):
                      request.form.get("grounds"), x.now(), f"worker via {g.actor}")
     return redirect(url_for("console.worker", worker_id=worker_id, done="appeal") +
                     "#appeals", 303)
+
+
+@bp.post("/workers/<int:worker_id>/ban-proposals")
+@login_required
+def ban_propose(worker_id):
+    """The agency proposes that the bureau ban this (enrolled) worker; the bureau decides."""
+    x = ext()
+    with x.db.session() as s:
+        ban_proposals.propose(s, g.agency_id, worker_id, request.form, x.now(), g.actor)
+    return redirect(url_for("console.worker", worker_id=worker_id, done="ban_proposed") +
+                    "#ban-proposals", 303)

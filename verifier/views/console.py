@@ -22,7 +22,7 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 
 BADGE_ACTIONS = ("suspend", "reinstate", "lose", "revoke")
 DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "appeal", "reply", "proposed",
-        "identity", "record", "verified", "withdrawn"}
+        "identity", "record", "verified", "withdrawn", "ban_proposed"}
 
 
 def _page(template, status=200, **kw):

@@ -339,6 +339,7 @@ def _admission_paths(std):
 BAN = {"name": "ban_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 COMPLAINT = {"name": "complaint_id", "in": "path", "required": True,
              "schema": {"type": "integer"}}
+PROPOSAL = {"name": "proposal_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 APPEAL = {"name": "appeal_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 HASH = {"name": "person_hash", "in": "path", "required": True,
         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
@@ -414,4 +415,17 @@ def _registry_paths(std):
              "404": _resp("no such appeal", ERR), "409": _resp("appeal_closed", ERR),
              **bureau},
             [APPEAL], body=_json(OBJ), security=KEY, tag="bureau")},
+        "/api/v1/bureau/ban-proposals": {"get": _op(
+            "The agencies' ban proposals waiting for the bureau, oldest first: the person by "
+            "hash, category, legal basis, evidence",
+            {"200": _resp("ban proposals", OBJ), **bureau}, security=KEY, tag="bureau")},
+        "/api/v1/bureau/ban-proposals/{proposal_id}/decision": {"post": _op(
+            "The bureau's decision of a ban proposal: {accept: true, decided_by, "
+            "appeal_route, starts_at?, ends_at?, note?} makes the ban as POST /bans does "
+            "(and republishes the lists it touches); {accept: false, note} rejects it",
+            {"200": _resp("the proposal (and the ban)", OBJ),
+             "400": _resp("bad_ban_proposal, bad field of the ban", ERR),
+             "404": _resp("unknown_proposal", ERR), "409": _resp("proposal_closed", ERR),
+             **bureau},
+            [PROPOSAL], body=_json(OBJ), security=KEY, tag="bureau")},
     }

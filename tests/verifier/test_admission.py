@@ -125,6 +125,18 @@ def test_one_pasted_text_may_carry_several_keys(env):
     assert kept == pem(issuing) + pem(status_key)
 
 
+def test_an_open_application_holds_its_login_name(env):
+    """Two applications asking for one username: the second is refused at once, not when the
+    bureau approves it."""
+    r = env.client.post("/api/v1/admission/applications", json=application())
+    assert r.status_code == 201
+    before = counts(env)
+    r = env.client.post("/api/v1/admission/applications",
+                        json=application(uscc=OTHER_USCC))
+    assert (r.status_code, r.get_json()["reason"]) == (409, "username_taken")
+    assert counts(env) == before
+
+
 def test_refuse_and_bad_input_write_nothing(env):
     op = env.auth()
     before = counts(env)

@@ -84,3 +84,6 @@ BAN_CATEGORIES = {"crime": N_("a crime"), "abuse": N_("abuse of a client"),
                   "serious_breach": N_("a serious breach of contract"), "other": N_("other")}
 BAN_PROPOSAL_STATES = {"open": N_("with the commerce bureau"), "accepted": N_("ban decided"),
                        "rejected": N_("rejected by the bureau")}
+APPLICATION_STATES = {"submitted": N_("waiting for review"),
+                      "changes_requested": N_("changes asked for"),
+                      "approved": N_("approved"), "refused": N_("refused")}

@@ -151,7 +151,11 @@ def submit(session: Session, data: dict[str, Any], now: int, actor: str = "appli
             not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise BadRequest("username: 3..64 letters, digits, '-', '_' or '.'",
                          reason="bad_username")
-    if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
+    if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None \
+            or session.scalar(select(AgencyApplication.id).where(
+                AgencyApplication.username == username,
+                AgencyApplication.state.in_(OPEN))) is not None:
+        # an open application holds its login's name: approving a second would fail
         raise Conflict(f"user {username} exists / 用户名已被占用", reason="username_taken")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise BadRequest(f"the password needs at least {MIN_PASSWORD} characters / 密码至少 "

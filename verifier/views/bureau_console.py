@@ -31,14 +31,6 @@ bp.register_error_handler(404, not_found)
 bp.register_error_handler(ServiceError, _error)
 bp.register_error_handler(CSRFError, _csrf_refused)
 APPLICATION_ACTIONS = ("approve", "request-changes", "refuse")
-APPLICATION_STATES = {admission.SUBMITTED: N_("waiting for review"),
-                      admission.CHANGES_REQUESTED: N_("changes asked for"),
-                      admission.APPROVED: N_("approved"), admission.REFUSED: N_("refused")}
-
-
-@bp.context_processor
-def _texts():
-    return {"APPLICATION_STATES": APPLICATION_STATES}
 # the overview's columns: (column of national.CSV_COLUMNS, heading)
 COLUMNS = (("name", N_("Agency")), ("active_workers", N_("Active workers")),
            ("badges_active", N_("Active badges")), ("badges_revoked", N_("Revoked badges")),

@@ -119,5 +119,5 @@ def init_app(app):
                                  CLOSED_BY=CLOSED_BY,
                                  **{k: v for k, v in vars(credit_texts).items()
                                     if k.startswith(("RECORD_", "COMPLAINT_", "GRADE_",
-                                                     "APPEAL_", "BAN_"))},
+                                                     "APPEAL_", "BAN_", "APPLICATION_"))},
                                  explain=explain)

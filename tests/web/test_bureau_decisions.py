@@ -51,6 +51,19 @@ def apply(site, uscc="91110000600037341L", username="bj-admin"):
         return app.id, token
 
 
+def escalated_complaint(site):
+    """A serious complaint about worker 0 the agency proposed to dismiss: with the bureau.
+    (staff client, complaint id)."""
+    hh = site.app.test_client()
+    assert complain(site, hh, visit_done(site, 0, hh)).status_code == 201
+    staff = site.login(site.app.test_client())
+    cid = complaint_id(site, staff, 0)
+    assert staff_form(site, staff, f"/console/complaints/{cid}/propose",
+                      {"outcome": "dismissed", "note": "photo"}, site.workers[0]
+                      ).status_code == 303
+    return staff, cid
+
+
 def test_an_application_sent_back_amended_and_approved(site):
     app_id, token = apply(site)
     client = bureau(site)
@@ -122,13 +135,7 @@ def test_an_application_sent_back_amended_and_approved(site):
 
 def test_a_complaint_and_appeals_decided_from_the_console(vsite):  # noqa: F811
     site = vsite
-    hh = site.app.test_client()
-    assert complain(site, hh, visit_done(site, 0, hh)).status_code == 201
-    staff = site.login(site.app.test_client())
-    cid = complaint_id(site, staff, 0)
-    assert staff_form(site, staff, f"/console/complaints/{cid}/propose",
-                      {"outcome": "dismissed", "note": "photo"}, site.workers[0]
-                      ).status_code == 303
+    staff, cid = escalated_complaint(site)
     client = bureau(site)
     page = f"/bureau/complaints/{cid}"
     r = client.get(page, headers=EN)
@@ -230,13 +237,7 @@ def test_every_bureau_action_is_in_the_audit_chain(vsite):  # noqa: F811
     assert {e.actor for e in by_api} == {"api:bureau"}
     client = bureau(site)
     second, _ = apply(site, "91330106MA2CFY4X5F", "hz-admin")
-    hh = site.app.test_client()
-    assert complain(site, hh, visit_done(site, 0, hh)).status_code == 201
-    staff = site.login(site.app.test_client())
-    cid = complaint_id(site, staff, 0)
-    assert staff_form(site, staff, f"/console/complaints/{cid}/propose",
-                      {"outcome": "dismissed", "note": "photo"}, site.workers[0]
-                      ).status_code == 303
+    staff, cid = escalated_complaint(site)
     steps = [(f"/bureau/applications/{second}", f"/bureau/applications/{second}/approve",
               {"agency_id": "B330106"}, "admission.approve"),
              (f"/bureau/complaints/{cid}", f"/bureau/complaints/{cid}/decision",

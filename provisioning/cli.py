@@ -13,6 +13,7 @@ import time
 import click
 
 from host import build as build_mod
+from host import wire
 from host.tool import ToolLogging, run
 
 from . import agency_key
@@ -93,13 +94,16 @@ def inspect(ctx):
     click.echo(f"序列号 serial   {info.serial}\n固件 firmware   {info.firmware}\n"
                f"状态 state      {info.state}\n密钥 kid        {info.kid.hex() or '-'}\n"
                f"计数 counter    {info.counter}\n随机数池 pool   {info.pool}\n"
-               f"核验地址 host   {info.host or '-'}")
+               f"核验地址 host   {info.host or '-'}\n"
+               f"授权范围 scope  {','.join(wire.scope_names(info.scope)) or 'none'}")
 
 
-def _issue_one(issuer, dev, worker, id_number=None):
-    res = issuer.issue(dev, worker, _say, id_number=id_number)
+def _issue_one(issuer, dev, worker, id_number=None, scope=None):
+    res = issuer.issue(dev, worker, _say, id_number=id_number, scope=scope)
+    shown = issuer.default_scope if scope is None else scope
     click.echo(f"✓ 已发卡 / issued: serial {res.serial}  kid {res.kid.hex()}  "
-               f"status index {res.status_idx}  worker {res.worker_ref}  {res.seconds:.2f} s")
+               f"status index {res.status_idx}  worker {res.worker_ref}  {res.seconds:.2f} s  "
+               f"consent scope {','.join(wire.scope_names(shown)) or 'none'}")
     if res.elsewhere:
         click.echo("  注意：此人在其他机构持有有效徽章（可以同时为多家机构工作，商务局可见）/ "
                    "note: this person holds live badges at other agencies (allowed; the "
@@ -122,12 +126,17 @@ def _issue_one(issuer, dev, worker, id_number=None):
                    "checked, kept encrypted, looked up in "
                    "the bureau's registry (one file per person; a banned person is refused); "
                    "- asks for it (so it stays out of the shell history)")
+@click.option("--scope", help="授权查询显示的内容：all、none 或逗号分隔的 certificates,health,"
+                              "insurance,agency,credit,attendance（默认取配置文件的 "
+                              "consent_scope）/ what a consent tap shows: all, none or "
+                              "comma-separated names (default: the profile's consent_scope)")
 @click.pass_context
-def issue(ctx, worker, id_number):
+def issue(ctx, worker, id_number, scope):
     if id_number == "-":
         id_number = click.prompt("身份证号码 / resident ID number")
+    bits = None if scope is None else Issuer.parse_scope(scope, "--scope: ")
     issuer = Issuer.prepare(_profile(ctx), _passphrase())
-    _issue_one(issuer, _device(ctx), worker, id_number)
+    _issue_one(issuer, _device(ctx), worker, id_number, bits)
 
 
 @cli.command(help="批量发卡：逐个插入徽章 / issue badges one after another as they are plugged in.")

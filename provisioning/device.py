@@ -27,6 +27,7 @@ class BadgeInfo:
     counter: int
     pool: int
     host: str
+    scope: int = 0x3F           # the consent scope bits (firmware before them: all)
 
     @property
     def serial(self):
@@ -65,7 +66,7 @@ class Device:
     def identify(self):
         r = self.call("identify")
         return BadgeInfo(r["chip"], r["fw"], r["state"], r["kid"], r["counter"], r["pool"],
-                         r["host"])
+                         r["host"], r.get("scope", 0x3F))
 
     def keygen(self, entropy, pool=16):
         """Make a key on the badge; returns the 65-byte public point."""
@@ -74,8 +75,9 @@ class Device:
     def install(self, credential, anchor):
         return self.call("install", cred=credential, anchor=anchor)
 
-    def configure(self, host):
-        return self.call("config", host=host)
+    def configure(self, host, scope=None):
+        """The NDEF URL's host and, when given, the consent scope bits."""
+        return self.call("config", host=host, **({} if scope is None else {"scope": scope}))
 
     def selftest(self, challenge):
         return self.call("selftest", timeout=KEYGEN_TIMEOUT, challenge=challenge)["token"]

@@ -59,6 +59,7 @@ class Profile:
     log_file: str
     api_key: str = ""
     validity_days: int = 730
+    consent_scope: str = "all"  # what a consent tap shows: all, none or names (docs/technician.md)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -107,6 +108,18 @@ class Issuer:
         self.kid = keys.kid(key)
         with open(profile.authority_key, "rb") as f:
             self.anchor = keys.point(serialization.load_pem_public_key(f.read()))
+        self.default_scope = self.parse_scope(profile.consent_scope, "consent_scope: ")
+
+    @staticmethod
+    def parse_scope(text, where=""):
+        """The consent scope bits from 'all', 'none' or names; ConfigError naming the bad
+        name (before any badge is touched)."""
+        try:
+            return wire.parse_scope(text)
+        except ValueError as err:
+            raise ConfigError(f"{where}{err}", zh="授权范围无效（可用 all、none 或 certificates、"
+                              "health、insurance、agency、credit、attendance）",
+                              en="invalid consent scope") from None
 
     @classmethod
     def prepare(cls, profile, passphrase, now=None, registry=None):
@@ -154,10 +167,11 @@ class Issuer:
         except idnumber.IdNumberInvalid as err:
             raise IdNumberRejected(err.part, f"{where}{err.part}") from None
 
-    def issue(self, device, worker_ref, say=lambda step: None, id_number=None):
+    def issue(self, device, worker_ref, say=lambda step: None, id_number=None, scope=None):
         """Issue one badge on `device`; returns Result. ProvisionError on any failure.
         id_number: the worker's resident ID number; checked (IdNumberRejected) and enrolled
-        (PersonBanned) before the badge is touched."""
+        (PersonBanned) before the badge is touched. scope: the consent scope bits for this
+        badge (None: the profile's consent_scope)."""
         t0 = time.monotonic()
         where = {"step": None, "badge": "?"}
 
@@ -184,7 +198,7 @@ class Issuer:
             kid = keys.kid(pub)
             step("allocate", f", key kid {kid.hex()}")
             idx, uri = self.registry.allocate(kid, info.serial)
-            stage = {"sent": False, "badge_id": None, "previous": previous}
+            stage = {"sent": False, "badge_id": None, "previous": previous, "scope": scope}
             try:
                 res = self._finish(device, info, pub, kid, idx, uri, worker_ref, stage, step,
                                    t0)
@@ -212,7 +226,8 @@ class Issuer:
         say("install")
         stage["sent"] = True
         device.install(cred, self.anchor)
-        device.configure(self.profile.ndef_host)
+        device.configure(self.profile.ndef_host,
+                         self.default_scope if stage.get("scope") is None else stage["scope"])
         say("selftest")
         nonce = os.urandom(16)
         token = device.selftest(wire.encode_challenge(SELFTEST_TERMINAL, now, nonce))

@@ -4,6 +4,7 @@
   credential  the credential (COSE_Sign1 bytes) the agency issued for this key
   anchor   the authority's public key, 65-byte uncompressed point
   host     verifier host for the NDEF URL (UTF-8)
+  scope    one byte: the consent scope bits a consent tap discloses (absent: all, 0x3F)
   locked   one byte 01: provisioning refused until a wipe
 The names are the ones firmware/badge/main.py boots from ("key", "credential", "host"), in
 the state root "/flash/badge".
@@ -19,7 +20,8 @@ KEYED = "keyed"
 INSTALLED = "installed"
 LOCKED = "locked"
 
-_NAMES = ("locked", "credential", "anchor", "host", "key", "pool")
+_NAMES = ("locked", "credential", "anchor", "host", "scope", "key", "pool")
+SCOPE_ALL = 0x3F
 
 
 class Identity:
@@ -57,6 +59,13 @@ class Identity:
 
     def set_host(self, host):
         self.state.put("host", host.encode())
+
+    def scope(self):
+        b = self.state.get("scope")
+        return b[0] if b else SCOPE_ALL
+
+    def set_scope(self, bits):
+        self.state.put("scope", bytes((bits,)))
 
     def locked(self):
         return self.state.get("locked") == b"\x01"

@@ -27,7 +27,7 @@ from xinka import cose
 from xinka import drbg
 from xinka import ecdsa
 from xinka import tokens
-from identity import BLANK, Identity
+from identity import BLANK, SCOPE_ALL, Identity
 from store import StateError
 
 FIRMWARE_VERSION = "xinka-badge 0.1.0"
@@ -105,7 +105,8 @@ class Provisioner:
         key = self.ident.key()
         return {"chip": self.chip, "fw": FIRMWARE_VERSION, "state": self.ident.status(),
                 "kid": key.kid() if key else b"", "counter": self.state.counter,
-                "pool": self.state.pool_available(), "host": self.ident.host()}
+                "pool": self.state.pool_available(), "host": self.ident.host(),
+                "scope": self.ident.scope()}
 
     def op_keygen(self, req):
         self._unlocked()
@@ -141,12 +142,20 @@ class Provisioner:
         return {"kid": key.kid()}
 
     def op_config(self, req):
+        """{host, scope?}: the verifier host of the NDEF URL and the consent scope bits
+        (0..0x3F, docs/protocol.md; absent: unchanged, all bits on a new badge)."""
         self._unlocked()
         host = req.get("host")
         if not isinstance(host, str) or not 1 <= len(host) <= 64 or "/" in host:
             raise Refused("bad_request", "host must be 1..64 characters, no /")
+        scope = req.get("scope")
+        if scope is not None and (not isinstance(scope, int) or isinstance(scope, bool) or
+                                  not 0 <= scope <= SCOPE_ALL):
+            raise Refused("bad_request", "scope must be 0..63")
         self.ident.set_host(host)
-        return {}
+        if scope is not None:
+            self.ident.set_scope(scope)
+        return {"scope": self.ident.scope()}
 
     def op_selftest(self, req):
         key = self._key()

@@ -13,8 +13,9 @@ from .keys import cose_key, decode_cose_key, generate, kid
 from .ndef import parse_tap_url, read_tag_url, tag_data, tap_url
 from .status import (REVOKED, SUSPENDED, VALID, StatusList, StatusListToken,
                      build_status_list)
-from .tap import (CHECKIN, CONSENT, STATUS, Tap, build_tap, encode_challenge, parse_challenge,
-                  split_sequence, verify_tap)
+from .tap import (CHECKIN, CONSENT, SCOPE_ALL, SCOPE_NAMES, STATUS, Tap, build_tap,
+                  encode_challenge, parse_challenge, parse_scope, scope_names, split_sequence,
+                  verify_tap)
 from .trust import Agency, TrustList, build_trust_list
 
 __all__ = [
@@ -25,7 +26,8 @@ __all__ = [
     "cose_key", "decode_cose_key", "generate", "kid",
     "parse_tap_url", "read_tag_url", "tag_data", "tap_url",
     "VALID", "REVOKED", "SUSPENDED", "StatusList", "StatusListToken", "build_status_list",
-    "STATUS", "CONSENT", "CHECKIN", "Tap", "build_tap", "encode_challenge", "parse_challenge",
+    "STATUS", "CONSENT", "CHECKIN", "SCOPE_ALL", "SCOPE_NAMES", "parse_scope", "scope_names",
+    "Tap", "build_tap", "encode_challenge", "parse_challenge",
     "split_sequence", "verify_tap",
     "Agency", "TrustList", "build_trust_list",
 ]

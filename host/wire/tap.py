@@ -39,6 +39,33 @@ PURPOSES = {STATUS: "status", CONSENT: "consent", CHECKIN: "checkin"}
 PURPOSE_CODES = {name: code for code, name in PURPOSES.items()}
 SCOPE_CERTIFICATES, SCOPE_HEALTH, SCOPE_INSURANCE = 1, 2, 4
 SCOPE_AGENCY, SCOPE_CREDIT, SCOPE_ATTENDANCE = 8, 16, 32
+# the scope bits by name, as the provisioning tool and the pages name them
+SCOPE_NAMES = {"certificates": SCOPE_CERTIFICATES, "health": SCOPE_HEALTH,
+               "insurance": SCOPE_INSURANCE, "agency": SCOPE_AGENCY, "credit": SCOPE_CREDIT,
+               "attendance": SCOPE_ATTENDANCE}
+SCOPE_ALL = 0x3F
+
+
+def parse_scope(text: str) -> int:
+    """'all', 'none' or comma-separated names ('certificates,health') -> the scope bits;
+    ValueError naming an unknown name."""
+    words = [w.strip().lower() for w in text.split(",") if w.strip()]
+    if words == ["all"]:
+        return SCOPE_ALL
+    if words == ["none"]:
+        return 0
+    unknown = [w for w in words if w not in SCOPE_NAMES]
+    if unknown or not words:
+        raise ValueError(f"unknown scope {', '.join(unknown) or repr(text)}: use all, none or "
+                         f"{', '.join(SCOPE_NAMES)}")
+    bits = 0
+    for w in words:
+        bits |= SCOPE_NAMES[w]
+    return bits
+
+
+def scope_names(bits: int) -> list[str]:
+    return [name for name, bit in SCOPE_NAMES.items() if bits & bit]
 NONCE_SIZE = 16
 
 # The claims in deterministic (bytewise) order are aud 03, iat 06, nonce 0A, then

@@ -46,6 +46,7 @@ DEFAULTS = {
                                        # Council's schedule for a year chinese-calendar lacks
     "FRAUD_THRESHOLDS": {},            # visit fraud signals: late_s, many, days, pattern_min,
                                        # instant_s (services/signals.Thresholds)
+    "DISCLOSURE_RETENTION_DAYS": 3 * 365,  # the disclosure log (docs/operator.md "Retention")
 }
 
 _PREFIX = "XINKA_"
@@ -85,5 +86,7 @@ def load(config, test_config=None, environ=None):
     if n & (n - 1) or n < (2 ** 10 if config.get("TESTING") else 2 ** 15):
         raise ValueError("STAFF_SCRYPT_N must be a power of two, at least 32768 (1024 with "
                          "TESTING) / STAFF_SCRYPT_N 须为 2 的幂且不小于 32768（测试时 1024）")
+    if int(config["DISCLOSURE_RETENTION_DAYS"]) < 1:
+        raise ValueError("DISCLOSURE_RETENTION_DAYS must be at least 1 / 披露记录保存天数至少为 1")
     if not 1 <= int(config["PERIOD_START_DAY"]) <= 28:
         raise ValueError("PERIOD_START_DAY must be 1..28 / 考勤周期起始日须为 1..28")

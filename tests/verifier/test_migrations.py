@@ -185,3 +185,38 @@ def test_0015_gives_every_console_user_a_role_and_back(db_url):
         assert "role" not in {col["name"] for col in inspect(c).get_columns("staff_users")}
     engine.dispose()
     upgrade(db_url)
+
+
+def test_0017_adds_the_disclosure_log_and_back(db_url):
+    """The log and its counts are new tables: down to 0016 they go (with their rows), up
+    again they are there and empty, and take rows with a household's pseudonym."""
+    from sqlalchemy import text
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO disclosures (agency_id, worker_ref, at, kind, role) "
+                       "VALUES ('A1', 'W-1', 100, 'staff', 'staff:anna')"))
+        c.execute(text("INSERT INTO disclosure_counts (agency_id, month, kind, count) "
+                       "VALUES ('A1', '2027-01', 'status', 3)"))
+    engine.dispose()
+    downgrade(db_url, "0016_ban_proposals")
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        tables = set(inspect(c).get_table_names())
+    engine.dispose()
+    assert "disclosures" not in tables and "disclosure_counts" not in tables
+    assert "ban_proposals" in tables
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        assert c.execute(text("SELECT count(*) FROM disclosures")).scalar() == 0
+        assert {ix["name"] for ix in inspect(c).get_indexes("disclosures")} >= {
+            "ix_disclosures_worker", "ix_disclosures_at", "ix_disclosures_token_hash"}
+        c.execute(text("INSERT INTO households (id, pseudonym, key_hash, recovery_hash, "
+                       "created_at, last_seen_at) VALUES (1, 'H-1', 'k', 'r', 0, 0)"))
+        c.execute(text("INSERT INTO disclosures (agency_id, worker_ref, at, kind, role, "
+                       "scope, household_id) VALUES ('A1', 'W-1', 100, 'consent', "
+                       "'employer', 'health', 1)"))
+        c.execute(text("INSERT INTO disclosure_counts (agency_id, month, kind, count) "
+                       "VALUES ('A1', '2027-01', 'status', 3)"))
+    engine.dispose()
+

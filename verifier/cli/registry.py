@@ -8,7 +8,7 @@ from flask import current_app
 
 
 from ..migrate import upgrade
-from ..services import (audit, bans, complaints, grades, national, registry,
+from ..services import (audit, bans, complaints, disclosures, grades, national, registry,
                         status as status_service)
 from .common import actor_name as _actor, xinka as _x
 
@@ -177,6 +177,17 @@ def credit_recompute():
                ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+@click.command("disclosures-purge")
+def disclosures_purge():
+    """Delete the disclosure log's rows older than DISCLOSURE_RETENTION_DAYS, keeping their
+    anonymised counts (nightly, from the xinka-credit timer; docs/operator.md "Retention")."""
+    x = _x()
+    days = int(x.config["DISCLOSURE_RETENTION_DAYS"])
+    with x.db.session() as s:
+        n = disclosures.purge(s, x.now(), days * 86400)
+    click.echo(f"{n} disclosure(s) older than {days} days purged")
+
+
 @click.command("national-export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
               show_default=True)
@@ -200,6 +211,6 @@ def national_export(fmt, out):
 
 COMMANDS = [db_upgrade, trust_import, status_import, status_publish, agency_create,
             apikey_create, terminal_create, audit_verify, ban_sweep, complaints_sweep,
-            credit_recompute, national_export,
+            credit_recompute, disclosures_purge, national_export,
             id_numbers_seal] + \
     [_badge_command(a) for a in ("activate", "suspend", "lose", "reinstate", "revoke")]

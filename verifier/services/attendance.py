@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import CompoundSelect, and_, exists, select, union
 from sqlalchemy.orm import Session
 
 from ..models import Attendance, Worker
@@ -45,6 +45,17 @@ def report(session: Session, agency_id: str, period: str, tz: str, start_day: in
                for wid, ref, name in session.execute(missing_q)]
     return {"agency": agency_id, "period": period, "present": present, "missing": missing,
             "present_count": len(present), "missing_count": len(missing)}
+
+
+def report_refs(agency_id: str, period: str, tz: str, start_day: int) -> CompoundSelect:
+    """The worker_refs `report` (and the export) lists, present or missing, as one select:
+    what the disclosure log records an export for in a single INSERT … SELECT."""
+    _, end = bounds(period, tz, start_day)
+    return union(select(Attendance.worker_ref).where(Attendance.agency_id == agency_id,
+                                                     Attendance.period == period),
+                 select(Worker.worker_ref).where(Worker.agency_id == agency_id,
+                                                 Worker.state == "active",
+                                                 Worker.created_at < end))
 
 
 def encode_cursor(period: str, worker_id: int) -> str:

@@ -6,7 +6,8 @@ One-view rule: the first showing of a tap books it (each (badge, counter) once, 
 same browser may reload the page within `reload_window` seconds; any other showing of the
 token (later, from another browser, or after /api/v1/verify booked it) is red
 `already_used`. An older token of the same badge (counter below its high-water mark) or a
-second token with a used counter is red `replayed`.
+second token with a used counter is red `replayed`. The first showing is also a row of the
+worker's disclosure log (services/disclosures.py); a reload or a refusal is not.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from host.wire.tap import (SCOPE_ATTENDANCE, SCOPE_CERTIFICATES, SCOPE_CREDIT, S
 
 from ..models import Agency, Attendance, Badge, Worker
 from ..models import TapView
-from . import colour, grades, ledger, persons, records, reviews, verification, visits
+from . import (colour, disclosures, grades, ledger, persons, records, reviews, verification,
+               visits)
 from .periods import last_periods
 from .trust import Snapshot
 
@@ -142,6 +144,12 @@ def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now
     if page.decision.colour != colour.RED and tap.purpose == "consent":
         page.details = _details(session, worker, grade, rows, tap.scope or 0, agency_id,
                                 worker_ref, now, ctx)
+    if view is not None and view.views == 1:          # the first showing: a disclosure
+        shown = page.details is not None
+        disclosures.record(session, agency_id, worker_ref, now,
+                           "consent" if shown else "status", "employer",
+                           scope=disclosures.scope_names(tap.scope or 0) if shown else None,
+                           token_hash=view.token_hash)
     if page.decision.colour != colour.RED and view is not None:
         page.reviewed = reviews.exists_for(session, view.id)
         page.reviewable = tap.purpose == "consent" and not page.reviewed

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from ..models import Attendance, Checkin, CloneEvidence, Tap, ctr_key
-from . import verification
+from . import disclosures, verification
 from .periods import period_of
 
 # A terminal's clock may be off by this much (it syncs its clock with ours); a counter order
@@ -113,15 +113,20 @@ def claim_tap(session, tap, now, source) -> Claim:
     return claim
 
 
-def record_view(session, snapshot, token, credential, now, policy, cache=None):
+def record_view(session, snapshot, token, credential, now, policy, cache=None,
+                role="public"):
     """Verify a status/consent/checkin tap for /verify and book status/consent taps:
     each (badge, counter) once, nothing below the high-water mark. Check-in taps are only
-    verified here; they are booked by `ingest`."""
+    verified here; they are booked by `ingest`. A booked tap is a "status" disclosure of the
+    worker to `role` (the verdict shows the status, never the consent profile)."""
     verdict, tap = verification.check(snapshot, token, credential, now, policy, cache=cache)
     if verdict.valid and tap.purpose != "checkin":
         claim = claim_tap(session, tap, now, "verify")      # the request's one transaction
         if claim.outcome != "new" or claim.below:
             verdict.valid, verdict.reason = False, "replayed"   # a phone token works once
+        else:
+            disclosures.record(session, tap.credential.iss, tap.credential.sub, now, "status",
+                               role, token_hash=tap.token_hash.hex())
     return verdict
 
 

@@ -8,14 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from host import idnumber, wire
 from host.localtime import local_date
 
 from ..models import Agency, ApiKey, Badge, Terminal, Worker
-from . import audit, persons, reservations
+from . import audit, disclosures, persons, reservations
 from .auth import ROLES, hash_secret, new_secret
 from .identity import Hasher, Sealer
 from .errors import (BadRequest, Conflict, Forbidden, InvalidTransition, NotFound,
@@ -238,6 +238,11 @@ def list_workers(session: Session, agency_id: str) -> list[Worker]:
                                 .order_by(Worker.id)))
 
 
+def worker_refs(agency_id: str) -> Select[Any]:
+    """The select of every worker_ref `list_workers` shows (the disclosure log's export)."""
+    return select(Worker.worker_ref).where(Worker.agency_id == agency_id)
+
+
 def badges_of(session: Session, worker_id: int) -> list[Badge]:
     return list(session.scalars(select(Badge).where(Badge.worker_id == worker_id)
                                 .order_by(Badge.id)))
@@ -245,21 +250,23 @@ def badges_of(session: Session, worker_id: int) -> list[Badge]:
 
 def cancel_worker(session: Session, agency_id: str, worker_id: int, now: int, actor: str,
                   reason: str = "注销") -> list[int]:
-    """注销: erase personal data, revoke the worker's badges; the pseudonymous worker_ref and
-    the attendance facts stay. Returns the ids of badges revoked."""
+    """注销: erase personal data and the worker's disclosure log (its anonymised counts
+    stay), revoke the worker's badges; the pseudonymous worker_ref and the attendance facts
+    stay. Returns the ids of badges revoked."""
     w = get_worker(session, agency_id, worker_id)
     if w.state == "cancelled":
         raise InvalidTransition("worker already cancelled")
     w.name = w.id_number = w.id_number_enc = w.phone = None   # the person file and its
     # bans stay: they carry no personal data and the ban is a legal obligation
     w.state, w.cancelled_at = "cancelled", now
+    erased = disclosures.erase_worker(session, agency_id, w.worker_ref)
     revoked = []
     for b in badges_of(session, w.id):
         if b.state != "revoked":
             set_state(session, b, "revoked", now, actor, f"worker cancelled: {reason}")
             revoked.append(b.id)
     audit.append(session, actor, "worker.cancel", w.id, now, agency_id=agency_id,
-                 reason=reason)
+                 reason=reason, disclosures_erased=erased)
     session.flush()
     log.info("worker %d of agency %s cancelled (注销), personal data erased; badges revoked: %s "
              "(by %s)", w.id, agency_id, revoked or "none", actor)

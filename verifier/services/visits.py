@@ -37,7 +37,7 @@ from host import wire
 from host.wire.keys import PrivateKey
 
 from ..models import Household, Review, Tap, TapView, Visit, Worker, ctr_value
-from . import agreements, events, signals
+from . import agreements, disclosures, events, signals
 from .errors import Conflict, Forbidden, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,7 @@ def arrive(session: Session, token_hash: str | None, viewer: str, household: Hou
               start_ctr_key=key, page_at=view.first_at, start_at=now)
     session.add(v)
     session.flush()
+    disclosures.visit_confirmed(session, view.token_hash, household.id)
     agreements.match(session, v)
     signals.after_arrival(session, v, now, thresholds or signals.Thresholds())
     session.flush()
@@ -260,6 +261,7 @@ def depart(session: Session, token_hash: str | None, viewer: str, household: Hou
         "departure"
     household.last_seen_at = now
     session.flush()
+    disclosures.visit_confirmed(session, view.token_hash, household.id)
     events.credit_changed(session, v.agency_id, v.worker_ref, now, "visit")
     log.info("visit %d closed after %d s", v.id, now - v.start_at)
     return v

@@ -56,7 +56,7 @@ def verify():
     with x.db.session() as s:
         snap = x.snapshot(s)
         verdict = ledger.record_view(s, snap, token, credential, x.now(), x.policy,
-                                     x.store.cache)
+                                     x.store.cache, _caller(s))
     x.metrics.verifications.labels(reason=verdict.reason or "valid").inc()
     body = verdict.to_json()
     if not verdict.valid:
@@ -65,6 +65,18 @@ def verify():
             ("purpose", body.get("purpose")), ("agency", body.get("agency")),
             ("badge", badge.get("kid")), ("counter", body.get("counter"))) if v is not None))
     return jsonify(body), 200 if verdict.valid else wire_status(verdict.reason)
+
+
+def _caller(s):
+    """The role /verify's caller has in the disclosure log: "api:<agency>" (or api:operator,
+    api:bureau) with a valid API key, else "public" (the endpoint needs none)."""
+    key = bearer()
+    if not key:
+        return "public"
+    ok, agency = auth.api_key_principal(s, key)
+    if not ok:
+        return "public"
+    return "api:bureau" if agency == auth.BUREAU else f"api:{agency or 'operator'}"
 
 
 @bp.post("/api/v1/checkins")

@@ -7,8 +7,8 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..services import (agency_credit, appeals, ban_proposals, bans, complaints, national,
-                        persons, registry)
+from ..services import (agency_credit, appeals, ban_proposals, bans, complaints,
+                        disclosures, national, persons, registry)
 from ..services.errors import NotFound
 from .common import api_key_required, bureau_only, ext, json_body
 
@@ -118,6 +118,7 @@ def person_file(person_hash):
         if p is None:
             raise NotFound("no person with this hash in the registry / 登记中没有此人",
                            reason="unknown_person")
+        disclosures.record_persons(s, [p.id], x.now(), "staff", "bureau")
         return jsonify(person=persons.file_json(s, p, x.now()))
 
 
@@ -137,6 +138,9 @@ def find_persons():
                 raise NotFound("no enrolled person holds this badge / 该徽章无登记人员",
                                reason="unknown_person")
             found = [p]
+        disclosures.record_persons(s, [p.id for p in found], x.now(),
+                                   "export" if request.args.get("multi_agency") else "staff",
+                                   "bureau")
         return jsonify(persons=[persons.file_json(s, p, x.now()) for p in found])
 
 

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..i18n.messages import N_
 from ..models import Worker
-from ..services import console, credit_rules, registry, staff
+from ..services import console, credit_rules, disclosures, registry, staff
 from ..services.errors import ServiceError
 from . import html
 from .browser import ConsoleUser, login_manager
@@ -161,6 +161,8 @@ def worker(worker_id):
             data = console.worker_page(s, g.agency_id, worker_id, x.now(), x.grading)
         except ServiceError:
             abort(404)
+        disclosures.record(s, g.agency_id, data["worker"].worker_ref, x.now(), "staff",
+                           g.actor)
         agency = registry.get_agency(s, g.agency_id)
     done = request.args.get("done")
     return _page("console/worker.html", agency=agency, done=done if done in DONE else None,

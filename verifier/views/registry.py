@@ -7,7 +7,8 @@ import io
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..services import attendance, audit, registry, reservations, status as status_service
+from ..services import (attendance, audit, disclosures, registry, reservations,
+                        status as status_service)
 from ..services.errors import BadRequest, NotFound
 from ..services.periods import parse_period
 from ..models import CloneEvidence, Worker, ctr_value
@@ -76,9 +77,12 @@ def create_terminal(agency_id):
 @api_key_required
 def list_workers(agency_id):
     registry.authorize(g.agency, agency_id)
-    with ext().db.session() as s:
-        return jsonify(workers=[registry.worker_json(w)
-                                for w in registry.list_workers(s, agency_id)])
+    x = ext()
+    with x.db.session() as s:
+        out = [registry.worker_json(w) for w in registry.list_workers(s, agency_id)]
+        disclosures.record_many(s, agency_id, registry.worker_refs(agency_id), x.now(),
+                                "export", g.actor)
+    return jsonify(workers=out)
 
 
 @bp.post("/agencies/<agency_id>/workers")
@@ -122,8 +126,10 @@ def enrol_worker(agency_id):
 @api_key_required
 def get_worker(agency_id, worker_id):
     registry.authorize(g.agency, agency_id)
-    with ext().db.session() as s:
+    x = ext()
+    with x.db.session() as s:
         w = registry.get_worker(s, agency_id, worker_id)
+        disclosures.record(s, agency_id, w.worker_ref, x.now(), "staff", g.actor)
         return jsonify(registry.worker_json(w, registry.badges_of(s, w.id)))
 
 
@@ -145,8 +151,11 @@ def cancel_worker(agency_id, worker_id):
 @api_key_required
 def worker_history(agency_id, worker_id):
     registry.authorize(g.agency, agency_id)
-    with ext().db.session() as s:
-        return jsonify(attendance.history(s, agency_id, worker_id))
+    x = ext()
+    with x.db.session() as s:
+        out = attendance.history(s, agency_id, worker_id)
+        disclosures.record(s, agency_id, out["worker_ref"], x.now(), "staff", g.actor)
+    return jsonify(out)
 
 
 def _checks(s, agency_id):
@@ -279,8 +288,10 @@ def agency_attendance(agency_id):
     x = ext()
     with x.db.session() as s:
         registry.get_agency(s, agency_id)
-        return jsonify(attendance.report(s, agency_id, period, x.config["TIMEZONE"],
-                                         x.config["PERIOD_START_DAY"]))
+        out = attendance.report(s, agency_id, period, x.config["TIMEZONE"],
+                                x.config["PERIOD_START_DAY"])
+        _exported(s, agency_id, period)
+    return jsonify(out)
 
 
 @bp.get("/agencies/<agency_id>/attendance/missing")
@@ -301,6 +312,14 @@ def agency_missing(agency_id):
                                                request.args.get("cursor")))
 
 
+def _exported(s, agency_id, period):
+    """One "export" disclosure per worker of the period's report, in one statement."""
+    x = ext()
+    disclosures.record_many(s, agency_id, attendance.report_refs(
+        agency_id, period, x.config["TIMEZONE"], x.config["PERIOD_START_DAY"]), x.now(),
+        "export", g.actor)
+
+
 @bp.get("/agencies/<agency_id>/export")
 @api_key_required
 def export(agency_id):
@@ -312,6 +331,7 @@ def export(agency_id):
         registry.get_agency(s, agency_id)
         rep = attendance.report(s, agency_id, period, x.config["TIMEZONE"],
                                 x.config["PERIOD_START_DAY"])
+        _exported(s, agency_id, period)
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["worker_ref", "present", "first_at", "first_terminal", "last_at",

@@ -4,7 +4,7 @@ services/reports.py, which uses the same `attendance.report` as the attendance A
 from flask import Blueprint, Response, g, jsonify, request
 
 from ..i18n import t_zh
-from ..services import registry, reports
+from ..services import attendance, disclosures, registry, reports
 from ..services.errors import BadRequest
 from ..services.periods import parse_period, period_of
 from . import html
@@ -29,12 +29,18 @@ def _period(value, default=None):
     return value
 
 
-def _monthly(agency_id, period):
+def _monthly(agency_id, period, exported_by=None):
+    """The month's report; a download (`exported_by` its role) is an "export" disclosure of
+    every worker in it, recorded in the same transaction."""
     x = ext()
+    tz, start_day = x.config["TIMEZONE"], x.config["PERIOD_START_DAY"]
     with x.db.session() as s:
         registry.get_agency(s, agency_id)
-        return reports.monthly(s, agency_id, period, x.config["TIMEZONE"],
-                               x.config["PERIOD_START_DAY"])
+        rep = reports.monthly(s, agency_id, period, tz, start_day)
+        if exported_by is not None:
+            disclosures.record_many(s, agency_id, attendance.report_refs(
+                agency_id, period, tz, start_day), x.now(), "export", exported_by)
+        return rep
 
 
 @bp.get("/")
@@ -67,7 +73,7 @@ def _download(data, mimetype, name):
 @login_required
 def export_csv(period):
     period = _period(period)
-    rep = _monthly(g.agency_id, period)
+    rep = _monthly(g.agency_id, period, g.actor)
     data = reports.to_csv(rep, ext().config["TIMEZONE"], t_zh)
     return _download(data.encode("utf-8"), "text/csv",
                      f"attendance-{g.agency_id}-{period}.csv")
@@ -77,7 +83,7 @@ def export_csv(period):
 @login_required
 def export_xlsx(period):
     period = _period(period)
-    rep = _monthly(g.agency_id, period)
+    rep = _monthly(g.agency_id, period, g.actor)
     return _download(reports.to_xlsx(rep, ext().config["TIMEZONE"], t_zh), XLSX,
                      f"attendance-{g.agency_id}-{period}.xlsx")
 

@@ -107,6 +107,17 @@ class Env:
                                             headers=self.terminal_auth(agency_id))
 
 
+def console_login(client, username, password):
+    """Sign `client` in to the console (the login form with its CSRF field); the client."""
+    import re
+    page = client.get("/console/login").text
+    csrf = re.search(r'name="csrf" value="([^"]*)"', page).group(1)
+    r = client.post("/console/login", data={"username": username, "password": password,
+                                            "csrf": csrf})
+    assert r.status_code == 303, r.text
+    return client
+
+
 def b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

@@ -220,3 +220,27 @@ def test_0017_adds_the_disclosure_log_and_back(db_url):
                        "VALUES ('A1', '2027-01', 'status', 3)"))
     engine.dispose()
 
+
+def test_0018_indexes_the_last_sync_and_back(db_url):
+    """An index only: down to 0017 it goes and the check-ins stay, up again it is back."""
+    from sqlalchemy import text
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        assert "ix_checkins_synced" in {ix["name"] for ix in inspect(c).get_indexes("checkins")}
+        c.execute(text("INSERT INTO checkins (token_hash, nonce, badge_kid, ctr_key, agency_id, "
+                       "worker_ref, terminal_id, seen_at, received_at, period, token) VALUES "
+                       "('h', 'n', 'k', 1, 'A1', 'W-1', 'T-1', 100, 160, '2027-01', :t)"),
+                  {"t": b"\x00"})
+    engine.dispose()
+    downgrade(db_url, "0017_disclosures")
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        assert "ix_checkins_synced" not in {ix["name"]
+                                            for ix in inspect(c).get_indexes("checkins")}
+        assert c.execute(text("SELECT received_at FROM checkins")).scalar_one() == 160
+    engine.dispose()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        assert "ix_checkins_synced" in {ix["name"] for ix in inspect(c).get_indexes("checkins")}
+    engine.dispose()

@@ -70,3 +70,5 @@ class CloneEvidence(Base):
 
 Index("ix_attendance_worker", Attendance.agency_id, Attendance.worker_ref)
 Index("ix_checkins_period", Checkin.agency_id, Checkin.period)
+# an agency's last terminal sync (migration 0018): one probe per agency, not a scan
+Index("ix_checkins_synced", Checkin.agency_id, Checkin.received_at)

@@ -14,16 +14,14 @@ The window is the last `WINDOW_DAYS` (90) days, as for the colour rules' complai
 """
 from __future__ import annotations
 
-import json
 from statistics import median
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Attendance, Complaint, CreditRecord, Worker
-from . import complaints
-from .periods import bounds, period_of
+from ..models import Agency, Complaint
+from . import aggregates, complaints
 
 WINDOW_DAYS = 90
 DAY = 86400
@@ -32,52 +30,61 @@ DAY = 86400
 def figures(session: Session, agency_id: str, now: int, tz: str,
             start_day: int) -> dict[str, Any]:
     """The figures as of `now` (complaints past their deadline escalated first)."""
+    return by_agency(session, now, tz, start_day, agency_id)[agency_id]
+
+
+def by_agency(session: Session, now: int, tz: str, start_day: int,
+              agency_id: str | None = None) -> dict[str, dict[str, Any]]:
+    """agency -> its figures as of `now`, for every agency (or only `agency_id`): each count
+    one query grouped by agency (services/aggregates.py)."""
     complaints.escalate_overdue(session, now)
-    active = session.scalar(select(func.count(Worker.id)).where(
-        Worker.agency_id == agency_id, Worker.state == "active")) or 0
+    p = aggregates.Periods.of(now, tz, start_day)
+    period = p.names[-1]
+    workers = aggregates.workers(session, p, agency_id)
+    present = aggregates.attendance(session, p, agency_id)
+    records = aggregates.records(session, now, agency_id)
     since = now - WINDOW_DAYS * DAY
-    rows = list(session.execute(select(Complaint.state, Complaint.outcome, Complaint.filed_at,
-                                       Complaint.decided_at, Complaint.escalation)
-                                .where(Complaint.agency_id == agency_id,
-                                       Complaint.filed_at >= since)))
-    decided = [r for r in rows if r.state == "closed" and r.decided_at is not None]
-    upheld = [r for r in decided if r.outcome in ("upheld", "partly_upheld")]
-    handling = [(r.decided_at - r.filed_at) / DAY for r in decided]
-    period = period_of(now, tz, start_day)
-    _, end = bounds(period, tz, start_day)
-    eligible = (Worker.agency_id == agency_id, Worker.state == "active", Worker.created_at < end)
-    registered = session.scalar(select(func.count(Worker.id)).where(*eligible)) or 0
-    present = session.scalar(select(func.count(Worker.id)).join(Attendance, and_(
-        Attendance.agency_id == Worker.agency_id, Attendance.worker_ref == Worker.worker_ref,
-        Attendance.period == period)).where(*eligible)) or 0
-    live = (CreditRecord.agency_id == agency_id, CreditRecord.state == "verified")
-    insured = session.scalar(select(func.count(func.distinct(Worker.id))).join(
-        CreditRecord, and_(CreditRecord.agency_id == Worker.agency_id,
-                           CreditRecord.worker_ref == Worker.worker_ref)).where(
-        Worker.agency_id == agency_id, Worker.state == "active", *live,
-        CreditRecord.kind == "insurance", CreditRecord.valid_until >= now)) or 0
-    training = sum(float(json.loads(d or "{}").get("hours", 0)) for d in session.scalars(
-        select(CreditRecord.data).join(Worker, and_(
-            Worker.agency_id == CreditRecord.agency_id,
-            Worker.worker_ref == CreditRecord.worker_ref)).where(
-            *live, Worker.state == "active", CreditRecord.kind == "training")))
-    return {
-        "agency": agency_id, "window_days": WINDOW_DAYS, "active_workers": active,
-        "period": period,
-        "compliance": {"insurance_coverage": _share(insured, active),
-                       "overdue_complaints": sum(1 for r in rows if r.escalation == "overdue")},
-        "service_quality": {"complaints": len(rows),
-                            "complaints_per_100": (round(100 * len(rows) / active, 1)
-                                                   if active else None),
-                            "upheld_share": _share(len(upheld), len(decided)),
-                            "median_handling_days": (round(median(handling), 1)
-                                                     if handling else None),
-                            "open": sum(1 for r in rows if r.state != "closed")},
-        "performance": {"checkin_rate": _share(present, registered),
-                        "checked_in": present, "registered": registered},
-        "social_responsibility": {"training_hours_per_worker": (round(training / active, 1)
-                                                               if active else None)},
-    }
+    filed: dict[str, list[Any]] = {}
+    for r in session.execute(select(Complaint.agency_id, Complaint.state, Complaint.outcome,
+                                    Complaint.filed_at, Complaint.decided_at,
+                                    Complaint.escalation)
+                             .where(Complaint.filed_at >= since,
+                                    aggregates.mine(Complaint.agency_id, agency_id))):
+        filed.setdefault(r.agency_id, []).append(r)
+    ids = [agency_id] if agency_id is not None else \
+        list(session.scalars(select(Agency.id).order_by(Agency.id)))
+    out = {}
+    for a in ids:
+        counts = workers.get(a)
+        active = counts[-1] if counts else 0
+        registered = counts[-2] if counts else 0
+        rows = filed.get(a, [])
+        decided = [r for r in rows if r.state == "closed" and r.decided_at is not None]
+        upheld = [r for r in decided if r.outcome in ("upheld", "partly_upheld")]
+        handling = [(r.decided_at - r.filed_at) / DAY for r in decided]
+        checked_in = present.get(a, {}).get(period, (0, 0))[1]
+        held = records.get(a, {})
+        insured = held.get(("insurance", None), 0)
+        training = held.get(("training", None), 0)
+        out[a] = {
+            "agency": a, "window_days": WINDOW_DAYS, "active_workers": active,
+            "period": period,
+            "compliance": {"insurance_coverage": _share(insured, active),
+                           "overdue_complaints": sum(1 for r in rows
+                                                     if r.escalation == "overdue")},
+            "service_quality": {"complaints": len(rows),
+                                "complaints_per_100": (round(100 * len(rows) / active, 1)
+                                                       if active else None),
+                                "upheld_share": _share(len(upheld), len(decided)),
+                                "median_handling_days": (round(median(handling), 1)
+                                                         if handling else None),
+                                "open": sum(1 for r in rows if r.state != "closed")},
+            "performance": {"checkin_rate": _share(checked_in, registered),
+                            "checked_in": checked_in, "registered": registered},
+            "social_responsibility": {"training_hours_per_worker": (
+                round(training / active, 1) if active else None)},
+        }
+    return out
 
 
 def _share(n: int, of: int) -> float | None:

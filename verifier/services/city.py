@@ -6,16 +6,14 @@ GB/T 2260, named from python-stdnum's division table). Counts only: nothing abou
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import (Agency, AgencyApplication, Attendance, Badge, Ban, Checkin, Complaint,
-                      CreditRecord, Worker)
-from .periods import bounds, last_periods
+from ..models import Agency, AgencyApplication, Ban, Checkin, Worker
+from . import aggregates
 from .records import TITLES
 
 NO_CERTIFICATE = "none"         # the service-type row of workers without a verified certificate
@@ -26,54 +24,37 @@ def trends(session: Session, now: int, tz: str, start_day: int,
            agency_id: str | None = None, n: int = 12) -> list[dict[str, Any]]:
     """One row per period, oldest first, the current one last: workers registered (active,
     created before the period ended), checked in, the rate, complaints filed, badges issued."""
-    periods = last_periods(now, tz, start_day, n)
-    def mine(col: Any) -> ColumnElement[bool]:
-        return col == agency_id if agency_id else true()
-    present = dict(session.execute(
-        select(Attendance.period, func.count()).join(Worker, and_(
-            Worker.agency_id == Attendance.agency_id, Worker.worker_ref == Attendance.worker_ref))
-        .where(Attendance.period.in_(periods), Worker.state == "active",
-               mine(Attendance.agency_id)).group_by(Attendance.period)).all())
+    p = aggregates.Periods.of(now, tz, start_day, n)
+    def total(by_agency: dict[str, Any]) -> list[Any]:
+        return list(by_agency.values()) if agency_id is None else \
+            [by_agency[agency_id]] if agency_id in by_agency else []
+    workers = total(aggregates.workers(session, p, agency_id))
+    present = total(aggregates.attendance(session, p, agency_id))
+    filed = total(aggregates.complaints_filed(session, p, agency_id))
+    issued = [n for states in total(aggregates.badges(session, p, agency_id))
+              for n in states.values()]
     rows = []
-    for p in periods:
-        start, end = bounds(p, tz, start_day)
-        registered = session.scalar(select(func.count(Worker.id)).where(
-            Worker.state == "active", Worker.created_at < end, mine(Worker.agency_id))) or 0
-        filed = session.scalar(select(func.count(Complaint.id)).where(
-            Complaint.filed_at >= start, Complaint.filed_at < end,
-            mine(Complaint.agency_id))) or 0
-        issued = session.scalar(select(func.count(Badge.id)).where(
-            Badge.created_at >= start, Badge.created_at < end, mine(Badge.agency_id))) or 0
-        checked = present.get(p, 0)
-        rows.append({"period": p, "registered": registered, "checked_in": checked,
+    for i, period in enumerate(p.names):
+        registered = sum(w[i] for w in workers)
+        checked = sum(a.get(period, (0, 0))[0] for a in present)
+        rows.append({"period": period, "registered": registered, "checked_in": checked,
                      "checkin_rate": round(checked / registered, 3) if registered else None,
-                     "complaints": filed, "badges_issued": issued})
+                     "complaints": sum(f[i] for f in filed),
+                     "badges_issued": sum(b[i + 1] for b in issued)})
     return rows
 
 
 def service_types(session: Session, now: int) -> list[dict[str, Any]]:
     """Active workers per occupational title of a verified skill certificate in force (a
     worker with two titles counts in both), and those with none."""
-    certified = (select(Worker.id, CreditRecord.data).join(CreditRecord, and_(
-        CreditRecord.agency_id == Worker.agency_id,
-        CreditRecord.worker_ref == Worker.worker_ref)).where(
-        Worker.state == "active", CreditRecord.kind == "skill_certificate",
-        CreditRecord.state == "verified",
-        (CreditRecord.valid_until.is_(None)) | (CreditRecord.valid_until >= now)))
-    by_title: dict[str, set[int]] = {t: set() for t in TITLES}
-    for worker_id, data in session.execute(certified):
-        title = _title(data)
-        if title in by_title:
-            by_title[title].add(worker_id)
-    active = session.scalar(select(func.count(Worker.id)).where(Worker.state == "active")) or 0
-    anyone = set().union(*by_title.values())
-    return ([{"type": t, "workers": len(ids)} for t, ids in by_title.items()] +
-            [{"type": NO_CERTIFICATE, "workers": active - len(anyone)}])
-
-
-def _title(data: str | None) -> str | None:
-    title = json.loads(data or "{}").get("title")
-    return title if isinstance(title, str) else None
+    by_title = {t: 0 for t in TITLES}
+    for held in aggregates.records(session, now).values():
+        for (kind, title), n in held.items():
+            if kind == "skill_certificate" and title in by_title:
+                by_title[title] += n
+    active = sum(aggregates.active(session).values())
+    return ([{"type": t, "workers": n} for t, n in by_title.items()] +
+            [{"type": NO_CERTIFICATE, "workers": active - aggregates.certified(session, now)}])
 
 
 def division(uscc: str | None) -> tuple[str, str]:
@@ -97,8 +78,7 @@ def districts(session: Session) -> list[dict[str, Any]]:
     """Agencies and their active workers per district, most workers first."""
     uscc = dict(session.execute(select(AgencyApplication.agency_id, AgencyApplication.uscc)
                                 .where(AgencyApplication.state == "approved")).all())
-    workers = dict(session.execute(select(Worker.agency_id, func.count()).where(
-        Worker.state == "active").group_by(Worker.agency_id)).all())
+    workers = aggregates.active(session)
     out: dict[str, dict[str, Any]] = {}
     for agency_id in session.scalars(select(Agency.id)):
         code, name = division(uscc.get(agency_id))
@@ -115,7 +95,8 @@ def agency_extras(session: Session, now: int) -> dict[str, dict[str, Any]]:
         .join(Ban, Ban.person_id == Worker.person_id)
         .where(Ban.lifted_at.is_(None), Ban.starts_at <= now, Ban.ends_at > now)
         .group_by(Worker.agency_id)).all())
-    synced = dict(session.execute(select(Checkin.agency_id, func.max(Checkin.received_at))
-                                  .group_by(Checkin.agency_id)).all())
-    return {a: {"banned_workers": banned.get(a, 0), "last_sync": synced.get(a)}
-            for a in session.scalars(select(Agency.id))}
+    # one probe of ix_checkins_synced per agency, not a scan of every check-in
+    last = (select(func.max(Checkin.received_at)).where(Checkin.agency_id == Agency.id)
+            .correlate(Agency).scalar_subquery())
+    return {a: {"banned_workers": banned.get(a, 0), "last_sync": synced}
+            for a, synced in session.execute(select(Agency.id, last))}

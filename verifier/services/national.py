@@ -13,11 +13,11 @@ import csv
 import io
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Agency, Badge, CreditGrade, Worker
-from . import agency_credit, bans, credit_rules
+from ..models import Agency
+from . import aggregates, agency_credit, bans, credit_rules
 from .periods import period_of
 
 FORMAT = "xinka-national-export"
@@ -26,37 +26,21 @@ BADGE_STATES = ("active", "suspended", "lost", "revoked")
 GRADES = credit_rules.GRADES + ("ungraded",)
 
 
-def _grades(session: Session) -> dict[str, dict[str, int]]:
-    """agency -> grade -> active workers whose current computed grade it is."""
-    last = (select(func.max(CreditGrade.id).label("id"))
-            .where(CreditGrade.rule_version != "staff")
-            .group_by(CreditGrade.worker_id).subquery())
-    out: dict[str, dict[str, int]] = {}
-    for agency_id, grade, n in session.execute(
-            select(Worker.agency_id, CreditGrade.grade, func.count())
-            .join(CreditGrade, CreditGrade.worker_id == Worker.id)
-            .join(last, last.c.id == CreditGrade.id)
-            .where(Worker.state == "active").group_by(Worker.agency_id, CreditGrade.grade)):
-        out.setdefault(agency_id, {})[grade] = n
-    return out
-
-
-def _badges(session: Session) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
-    for agency_id, state, n in session.execute(
-            select(Badge.agency_id, Badge.state, func.count())
-            .group_by(Badge.agency_id, Badge.state)):
-        out.setdefault(agency_id, {})[state] = n
-    return out
+def _badges(session: Session, now: int, tz: str, start_day: int) -> dict[str, dict[str, int]]:
+    """agency -> badge state -> badges."""
+    p = aggregates.Periods.of(now, tz, start_day)
+    return {a: {state: sum(n) for state, n in by_state.items()}
+            for a, by_state in aggregates.badges(session, p).items()}
 
 
 def export(session: Session, now: int, tz: str, start_day: int) -> dict[str, Any]:
     """The export as of `now` (complaints past their deadline escalated first, as every read
     of complaints does)."""
-    grades, badges = _grades(session), _badges(session)
+    figures = agency_credit.by_agency(session, now, tz, start_day)
+    grades, badges = aggregates.grades(session), _badges(session, now, tz, start_day)
     agencies = []
     for a in session.scalars(select(Agency).order_by(Agency.id)):
-        f = agency_credit.figures(session, a.id, now, tz, start_day)
+        f = figures[a.id]
         g = grades.get(a.id, {})
         graded = sum(g.values())
         agencies.append({

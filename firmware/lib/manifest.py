@@ -12,8 +12,8 @@ metadata(
 # A device requires it with the modules it imports (require("lib", library="xinka",
 # modules=("cbor", ...))); __init__ and compat always come. On its own (a mip index,
 # `mpremote mip install`) it is every module.
-ALL = ("cbor", "cose", "drbg", "ecdsa", "frames", "ndef", "p256", "p256_comb", "passthrough",
-       "revocation", "sram", "tokens", "verify")
+ALL = ("cbor", "cose", "drbg", "ecdsa", "frames", "linkcode", "ndef", "p256", "p256_comb",
+       "passthrough", "revocation", "sram", "tokens", "verify")
 options.defaults(modules=ALL)
 
 package(

@@ -6,8 +6,8 @@ metadata(description="Xinka check-in terminal (ESP32-S3 + PN532): offline verdic
          "on flash, sync to the verifier", version="0.1.0")
 
 add_library("xinka", "..")         # firmware/: the library and the drivers beside the apps
-require("lib", library="xinka", modules=("cbor", "cose", "drbg", "p256", "p256_comb", "passthrough",
-                                          "revocation", "sram", "tokens", "verify"))
+require("lib", library="xinka", modules=("cbor", "cose", "drbg", "linkcode", "p256", "p256_comb",
+                                          "passthrough", "revocation", "sram", "tokens", "verify"))
 require("drivers", library="xinka", chips=("pn532", "ssd1306"))
 
 module("app.py")

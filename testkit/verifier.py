@@ -139,6 +139,9 @@ def make_app(db_url, world, **extra):
            "STATUS_SIGNING_KEYS": dict(world.agency_keys),
            "STATUS_BASE_URL": "https://" + sample.STATUS_HOST,
            "FIXED_NOW": world.now, "RATE_LIMIT_PER_MIN": 0, "STATUS_CHECK_MS": 0,
+           # the bureau console counts live (tests write, then read the figures); the stored
+           # figures have their own tests (tests/web/test_city_figures.py)
+           "CITY_FIGURES_MAX_AGE_S": 0,
            # console passwords at 1/32 of the production scrypt cost (as Django's test
            # settings use a fast hasher): one hash per test's staff user, not 0.14 s
            "STAFF_SCRYPT_N": 2 ** 10}

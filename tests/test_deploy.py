@@ -101,7 +101,7 @@ def test_the_verifier_unit_serves_with_the_shared_metrics_folder():
 
 def test_every_timer_starts_a_service_that_exists():
     timers = [p for p in UNITS if p.suffix == ".timer"]
-    assert len(timers) == 4
+    assert len(timers) == 5
     for t in timers:
         assert t.with_suffix(".service").exists(), t.name
         assert "Timer" in unit(t) and dict(unit(t)["Install"])["WantedBy"] == "timers.target"

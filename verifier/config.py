@@ -47,6 +47,7 @@ DEFAULTS = {
     "FRAUD_THRESHOLDS": {},            # visit fraud signals: late_s, many, days, pattern_min,
                                        # instant_s (services/signals.Thresholds)
     "DISCLOSURE_RETENTION_DAYS": 3 * 365,  # the disclosure log (docs/operator.md "Retention")
+    "CITY_FIGURES_MAX_AGE_S": 900,     # the bureau console's stored figures (services/city_figures)
 }
 
 _PREFIX = "XINKA_"
@@ -86,6 +87,8 @@ def load(config, test_config=None, environ=None):
     if n & (n - 1) or n < (2 ** 10 if config.get("TESTING") else 2 ** 15):
         raise ValueError("STAFF_SCRYPT_N must be a power of two, at least 32768 (1024 with "
                          "TESTING) / STAFF_SCRYPT_N 须为 2 的幂且不小于 32768（测试时 1024）")
+    if int(config["CITY_FIGURES_MAX_AGE_S"]) < 0:
+        raise ValueError("CITY_FIGURES_MAX_AGE_S must be 0 or more / 统计数据最长缓存秒数不能为负")
     if int(config["DISCLOSURE_RETENTION_DAYS"]) < 1:
         raise ValueError("DISCLOSURE_RETENTION_DAYS must be at least 1 / 披露记录保存天数至少为 1")
     if not 1 <= int(config["PERIOD_START_DAY"]) <= 28:

@@ -8,8 +8,8 @@ from flask import current_app
 
 
 from ..migrate import upgrade
-from ..services import (audit, bans, complaints, disclosures, grades, national, registry,
-                        status as status_service)
+from ..services import (audit, bans, city_figures, complaints, disclosures, grades, national,
+                        registry, status as status_service)
 from .common import actor_name as _actor, xinka as _x
 
 
@@ -188,6 +188,18 @@ def disclosures_purge():
     click.echo(f"{n} disclosure(s) older than {days} days purged")
 
 
+@click.command("city-refresh")
+def city_refresh():
+    """Count the bureau console's figures again and store them (every 5 minutes, from
+    xinka-city.timer; the pages read them while younger than CITY_FIGURES_MAX_AGE_S)."""
+    x = _x()
+    with x.db.session() as s:
+        f = city_figures.refresh(s, x.now(), x.config["TIMEZONE"], x.config["PERIOD_START_DAY"])
+    t = f["export"]["totals"]
+    click.echo(f"city figures counted: {t['agencies']} agencies, {t['active_workers']} active "
+               "workers")
+
+
 @click.command("national-export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
               show_default=True)
@@ -211,6 +223,6 @@ def national_export(fmt, out):
 
 COMMANDS = [db_upgrade, trust_import, status_import, status_publish, agency_create,
             apikey_create, terminal_create, audit_verify, ban_sweep, complaints_sweep,
-            credit_recompute, disclosures_purge, national_export,
+            credit_recompute, disclosures_purge, city_refresh, national_export,
             id_numbers_seal] + \
     [_badge_command(a) for a in ("activate", "suspend", "lose", "reinstate", "revoke")]

@@ -7,6 +7,7 @@ from .base import CTR_OFFSET, Base, ctr_key, ctr_value
 from .credit import Appeal, Complaint, CreditGrade, CreditRecord
 from .console import Review, StaffSession, StaffUser, TapView
 from .disclosures import Disclosure, DisclosureCount
+from .figures import CityFigures
 from .ledger import Attendance, Checkin, CloneEvidence, Tap
 from .lists import ListVersion, StatusListBlob, TrustListBlob
 from .persons import Ban, BanProposal, Person
@@ -15,6 +16,7 @@ from .visits import Agreement, FraudSignal, Household, Visit
 
 __all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "Agreement", "ApiKey",
            "Appeal", "Attendance", "AuditEntry", "Badge", "Ban", "BanProposal", "Base", "Checkin",
+           "CityFigures",
            "CloneEvidence", "Complaint", "CreditGrade", "CreditRecord", "Disclosure",
            "DisclosureCount", "FraudSignal",
            "Household", "ListVersion", "Person", "Review", "StaffSession", "StaffUser",

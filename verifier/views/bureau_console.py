@@ -17,8 +17,8 @@ from flask_wtf.csrf import CSRFError
 
 from ..i18n.messages import N_
 from ..models import Appeal, CreditGrade
-from ..services import (admission, appeals, ban_proposals, bans, city, complaints, console,
-                        national)
+from ..services import (admission, appeals, ban_proposals, bans, city_figures, complaints,
+                        console, national)
 from ..services.credit_rules import Reason
 from ..services.errors import ServiceError
 from .bureau import _apply as republish_banned
@@ -77,29 +77,32 @@ def trusted_keys(s, now):
     return {} if trust is None else {a.id: len(a.keys) for a in trust.agencies}
 
 
-def _extras(s, now):
-    keys = trusted_keys(s, now)
-    return {a: dict(e, trusted_keys=keys.get(a, 0))
-            for a, e in city.agency_extras(s, now).items()}
+def _figures(s, now):
+    x = ext()
+    return city_figures.figures(s, now, x.config["TIMEZONE"], x.config["PERIOD_START_DAY"],
+                                int(x.config["CITY_FIGURES_MAX_AGE_S"]))
 
 
 def _city():
-    """Everything the overview shows, as of now: (export, {table name: rows})."""
+    """Everything the overview shows: (export, {table name: rows}, the figures' time). The
+    counts are the stored figures while they are fresh (services/city_figures.py); the
+    column of trusted keys is the verifier's trust list now."""
     x = ext()
-    tz, start_day, now = x.config["TIMEZONE"], x.config["PERIOD_START_DAY"], x.now()
+    now = x.now()
     with x.db.session() as s:
-        data = national.export(s, now, tz, start_day)
-        extras = _extras(s, now)
-        tables = {"agencies": [{**r, **extras.get(r["id"], {})} for r in national.table(data)],
-                  "trends": city.trends(s, now, tz, start_day),
-                  "service_types": city.service_types(s, now),
-                  "districts": city.districts(s)}
-    return data, tables
+        f = _figures(s, now)
+        keys = trusted_keys(s, now)
+    data = f["export"]
+    extras = {a: dict(e, trusted_keys=keys.get(a, 0)) for a, e in f["extras"].items()}
+    tables = {"agencies": [{**r, **extras.get(r["id"], {})} for r in national.table(data)],
+              "trends": f["trends"], "service_types": f["service_types"],
+              "districts": f["districts"]}
+    return data, tables, f["as_of"]
 
 
 @bp.get("/")
 def overview():
-    data, tables = _city()
+    data, tables, as_of = _city()
     sort = request.args.get("sort", "name")
     sort = sort if sort in dict(COLUMNS) else "name"
     descending = request.args.get("dir") == "desc"
@@ -107,20 +110,33 @@ def overview():
                  descending=descending,
                  rows=national.sort_rows(tables["agencies"], sort, descending),
                  trends=tables["trends"], service_types=tables["service_types"],
-                 districts=tables["districts"], nav="overview")
+                 districts=tables["districts"], as_of=as_of, now=ext().now(),
+                 max_age=int(ext().config["CITY_FIGURES_MAX_AGE_S"]),
+                 done=request.args.get("done"), nav="overview")
+
+
+@bp.post("/refresh")
+def refresh():
+    """Count the city now (the timer does it every five minutes), then back to the page."""
+    x = ext()
+    with x.db.session() as s:
+        city_figures.refresh(s, x.now(), x.config["TIMEZONE"], x.config["PERIOD_START_DAY"])
+    return redirect(url_for(".overview", done="refreshed"), 303)
 
 
 @bp.get("/agencies/<agency_id>")
 def agency(agency_id):
     x = ext()
-    tz, start_day, now = x.config["TIMEZONE"], x.config["PERIOD_START_DAY"], x.now()
+    now = x.now()
     with x.db.session() as s:
-        data = national.export(s, now, tz, start_day)
+        f = _figures(s, now)
+        data = f["export"]
         entry = next((a for a in data["agencies"] if a["id"] == agency_id), None)
         if entry is None:
             abort(404)
-        extra = _extras(s, now).get(agency_id, {})
-        trends = city.trends(s, now, tz, start_day, agency_id)
+        extra = dict(f["extras"].get(agency_id, {}),
+                     trusted_keys=trusted_keys(s, now).get(agency_id, 0))
+        trends = f["agency_trends"].get(agency_id, [])
         terminals = console.terminals(s, agency_id, now)
         waiting = [complaints.to_json(s, c) for c in complaints.escalated(s)
                    if c.agency_id == agency_id]
@@ -279,14 +295,14 @@ def lift_ban(ban_id):
 def export_csv(table):
     if table not in TABLES:
         abort(404)
-    data, tables = _city()
+    data, tables, _ = _city()
     return _download(national.rows_csv(TABLES[table], tables[table]), "text/csv",
                      f"{table}-{data['period']}.csv")
 
 
 @bp.get("/city.xlsx")
 def export_xlsx():
-    data, tables = _city()
+    data, tables, _ = _city()
     totals = [{"name": k, "value": v} for k, v in data["totals"].items() if k != "grades"]
     totals += [{"name": f"grade_{k}", "value": n} for k, n in data["totals"]["grades"].items()]
     totals += [{"name": "period", "value": data["period"]},

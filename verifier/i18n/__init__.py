@@ -23,7 +23,7 @@ import babel
 import flask_babel
 
 from .messages import (ACTIONS, BADGE_STATES, CATEGORIES, REASONS, REVIEW_REFUSALS,  # noqa: F401
-                       VERDICTS, WORKER_STATES, N_)
+                       SCOPE_LABELS, VERDICTS, WORKER_STATES, N_)
 
 HERE = pathlib.Path(__file__).parent
 DOMAIN = "messages"
@@ -63,6 +63,7 @@ def init_app(app):
     app.jinja_env.globals.update(VERDICTS=VERDICTS, REASONS=REASONS, CATEGORIES=CATEGORIES,
                                  BADGE_STATES=BADGE_STATES, WORKER_STATES=WORKER_STATES,
                                  ACTIONS=ACTIONS, REVIEW_REFUSALS=REVIEW_REFUSALS,
+                                 SCOPE_LABELS=SCOPE_LABELS,
                                  html_lang=lambda: HTML_LANG[locale()], locale=locale)
 
     @app.before_request

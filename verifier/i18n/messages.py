@@ -70,6 +70,10 @@ BADGE_STATES = {
 }
 
 WORKER_STATES = {"active": N_("active"), "cancelled": N_("cancelled")}
+# what a consent tap can show (host.wire SCOPE_NAMES): the worker page's choice
+SCOPE_LABELS = {"certificates": N_("skill certificates"), "health": N_("health certificate"),
+                "insurance": N_("insurance"), "credit": N_("credit grade and warnings"),
+                "attendance": N_("check-ins (attendance)")}
 
 ACTIONS = {
     "suspend": N_("Suspend"), "reinstate": N_("Reinstate"), "lose": N_("Report lost"),

@@ -13,10 +13,13 @@ from .lists import ListVersion, StatusListBlob, TrustListBlob
 from .persons import Ban, BanProposal, Person
 from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, Worker
 from .visits import Agreement, FraudSignal, Household, Visit
+from .worker_links import (CancelRequest, LinkCode, LinkFailure, LinkLock, WorkerChoice,
+                           WorkerSession)
 
 __all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "Agreement", "ApiKey",
-           "Appeal", "Attendance", "AuditEntry", "Badge", "Ban", "BanProposal", "Base", "Checkin",
-           "CityFigures",
+           "Appeal", "Attendance", "AuditEntry", "Badge", "Ban", "BanProposal", "Base",
+           "CancelRequest", "Checkin", "CityFigures", "LinkCode", "LinkFailure", "LinkLock",
+           "WorkerChoice", "WorkerSession",
            "CloneEvidence", "Complaint", "CreditGrade", "CreditRecord", "Disclosure",
            "DisclosureCount", "FraudSignal",
            "Household", "ListVersion", "Person", "Review", "StaffSession", "StaffUser",

@@ -25,8 +25,8 @@ from host.wire.tap import (SCOPE_ATTENDANCE, SCOPE_CERTIFICATES, SCOPE_CREDIT, S
 
 from ..models import Agency, Attendance, Badge, Worker
 from ..models import TapView
-from . import (colour, disclosures, grades, ledger, persons, records, reviews, verification,
-               visits)
+from . import (colour, disclosures, grades, ledger, links, persons, records, reviews,
+               verification, visits)
 from .periods import last_periods
 from .trust import Snapshot
 
@@ -141,14 +141,17 @@ def show(session: Session, snapshot: Snapshot, b64: str, viewer_secret: str, now
     grade, facts.credit = grades.warnings(session, agency_id, worker_ref, worker, now, ctx)
     page.decision = colour.decide(facts)
     page.reasons = _public_reasons(page.decision.reasons, tap.purpose)
+    # 分级授权: the badge's bits and the worker's own choice (their page), neither widening
+    # the other
+    scope = (tap.scope or 0) & links.scope_of(session, agency_id, worker_ref)
     if page.decision.colour != colour.RED and tap.purpose == "consent":
-        page.details = _details(session, worker, grade, rows, tap.scope or 0, agency_id,
+        page.details = _details(session, worker, grade, rows, scope, agency_id,
                                 worker_ref, now, ctx)
     if view is not None and view.views == 1:          # the first showing: a disclosure
         shown = page.details is not None
         disclosures.record(session, agency_id, worker_ref, now,
                            "consent" if shown else "status", "employer",
-                           scope=disclosures.scope_names(tap.scope or 0) if shown else None,
+                           scope=disclosures.scope_names(scope) if shown else None,
                            token_hash=view.token_hash)
     if page.decision.colour != colour.RED and view is not None:
         page.reviewed = reviews.exists_for(session, view.id)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from ..models import Attendance, Checkin, CloneEvidence, Tap, ctr_key
-from . import disclosures, verification
+from . import disclosures, links, verification
 from .periods import period_of
 
 # A terminal's clock may be off by this much (it syncs its clock with ours); a counter order
@@ -171,8 +171,11 @@ def _attendance(session, agency_id, worker_ref, period, at, terminal_id):
               "count": t.count + 1}))
 
 
-def ingest_item(session, snapshot, terminal, item, now, policy, tz, start_day, cache=None):
-    """One item -> result dict. Writes happen inside a savepoint: all or nothing."""
+def ingest_item(session, snapshot, terminal, item, now, policy, tz, start_day, cache=None,
+                link_key=None):
+    """One item -> result dict. Writes happen inside a savepoint: all or nothing. An
+    accepted check-in keeps the hash of the link code its terminal showed (`link_key`, from
+    the terminal's token; services/links.py)."""
     try:
         token, cred, (tid, seen_at, nonce_hex) = parse_item(item)
     except ValueError as err:
@@ -213,6 +216,10 @@ def ingest_item(session, snapshot, terminal, item, now, policy, tz, start_day, c
             return {**out, "result": "refused", "reason": "replayed"}
         _attendance(session, tap.credential.iss, tap.credential.sub, period,
                     tap.terminal_time, terminal.id)
+        if link_key is not None:
+            links.from_checkin(session, link_key, tap.token_hash, tap.credential.iss,
+                               tap.credential.sub, tap.badge_kid.hex(), terminal.id,
+                               tap.terminal_time)
         sp.commit()
     except BaseException:
         if sp.is_active:
@@ -226,7 +233,7 @@ def ingest_item(session, snapshot, terminal, item, now, policy, tz, start_day, c
 
 
 def run_batch(db, snapshot, terminal, items, now, policy, tz, start_day, cache=None,
-              retries=8):
+              retries=8, link_key=None):
     """Ingest a batch in one transaction; retried whole on deadlock/serialisation errors.
     Items are processed in (badge, counter) order to keep lock order stable."""
     order = sorted(range(len(items)), key=lambda i: _sort_key(items[i]))
@@ -236,7 +243,7 @@ def run_batch(db, snapshot, terminal, items, now, policy, tz, start_day, cache=N
             with db.session() as session:
                 for i in order:
                     results[i] = ingest_item(session, snapshot, terminal, items[i], now,
-                                             policy, tz, start_day, cache)
+                                             policy, tz, start_day, cache, link_key)
             return results
         except DBAPIError as err:
             if attempt == retries - 1 or not _retryable(err):

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 WIRE_STATUS = {"malformed": 400, "oversized": 413}
 # HTML pages (employer page, console): not part of the OpenAPI document
 HTML_BLUEPRINTS = ("employer", "console", "reports", "visits", "casework", "complaints",
-                   "bureau_console", "apply")
+                   "bureau_console", "apply", "me")
 
 
 def wire_status(reason):
@@ -25,7 +25,7 @@ def wire_status(reason):
 
 
 def init_app(app):
-    from . import admission, api, apply, browser, bureau, compact, ops, registry
+    from . import admission, api, apply, browser, bureau, compact, me, ops, registry
     from . import (bureau_console, casework, complaints, console, employer, html, observe,
                    reports, visits)
     apis = (admission.bp, bureau.bp, api.bp, compact.bp, registry.bp, ops.bp, visits.api,
@@ -35,7 +35,7 @@ def init_app(app):
     browser.init_app(app)        # then the CSRF check (a before_request of Flask-WTF)
     browser.exempt_apis(apis)
     for bp in apis + (employer.bp, visits.bp, console.bp, reports.bp, casework.bp,
-                      complaints.bp, bureau_console.bp, apply.bp):
+                      complaints.bp, bureau_console.bp, apply.bp, me.bp):
         app.register_blueprint(bp)
     app.jinja_env.globals.update(is_bureau=bureau_console.is_bureau)
 

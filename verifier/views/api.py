@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, jsonify, request
 
 from host import wire
+from xinka import linkcode
 
 from ..services import auth, ledger
 from . import wire_status
@@ -106,7 +107,7 @@ def checkins():
     snap = x.snapshot()
     results = ledger.run_batch(x.db, snap, terminal, items, now, x.policy,
                                x.config["TIMEZONE"], x.config["PERIOD_START_DAY"],
-                               x.store.cache)
+                               x.store.cache, link_key=linkcode.link_key(bearer()))
     summary = {}
     for i, r in enumerate(results):
         r["index"] = i

@@ -5,14 +5,18 @@ POST, the login form's included, carries the session's CSRF token. Logic in
 services/console.py, services/staff.py, services/registry.py.
 """
 import flask_login
+import segno
 from flask import (Blueprint, abort, g, make_response, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, login_required  # sets g.staff (views/browser.py)
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+
+from xinka import linkcode
 
 from ..i18n.messages import N_
 from ..models import Worker
-from ..services import console, credit_rules, disclosures, registry, staff
+from ..services import console, credit_rules, disclosures, links, registry, staff
 from ..services.errors import ServiceError
 from . import html
 from .browser import ConsoleUser, login_manager
@@ -164,12 +168,37 @@ def worker(worker_id):
         disclosures.record(s, g.agency_id, data["worker"].worker_ref, x.now(), "staff",
                            g.actor)
         agency = registry.get_agency(s, g.agency_id)
+        cancel_requested = links.cancel_requested(s, g.agency_id, data["worker"].worker_ref)
     done = request.args.get("done")
     return _page("console/worker.html", agency=agency, done=done if done in DONE else None,
                  actions=BADGE_ACTIONS, transitions=registry.TRANSITIONS, nav="workers",
                  complaint_limit=credit_rules.CURRENT.complaint_limit,
                  complaint_days=credit_rules.CURRENT.complaint_days,
-                 **data)
+                 cancel_requested=cancel_requested, **data)
+
+
+@bp.post("/workers/<int:worker_id>/link-card")
+@login_required
+def link_card(worker_id):
+    """A one-time link card for a worker at the desk (services/links.card): a random code
+    for the worker's badge, valid 15 minutes, and the QR code of the /me/ link that carries
+    it (inline SVG by segno: no script, no image request). Shown once; only its hash kept."""
+    x = ext()
+    try:
+        with x.db.session() as s:
+            w = registry.get_worker(s, g.agency_id, worker_id)
+            card = links.card(s, g.agency_id, w.id, x.now(), g.actor)
+            agency = registry.get_agency(s, g.agency_id)
+            name, ref = w.name, w.worker_ref
+    except ServiceError as err:
+        return _error(err)
+    url = url_for("me.enter", b=card.serial, c=card.code, _external=True)
+    svg = segno.make(url, error="m").svg_inline(scale=5, border=2, title="QR")
+    resp = _page("console/link_card.html", agency=agency, nav="workers", worker_id=worker_id,
+                 name=name, worker_ref=ref, code=linkcode.show(card.code), serial=card.serial,
+                 valid_until=card.valid_until, url=url, qr=Markup(svg))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.post("/workers/<int:worker_id>/identity")

@@ -40,6 +40,8 @@ class SSD1306(framebuf.FrameBuffer):
         self.height = height
         self.pages = height // 8
         self.buffer = bytearray(self.pages * width)
+        self._cmd = bytearray(2)          # control byte 0x00 + one command: no allocation
+        self._data = (b"\x40", self.buffer)   # control byte 0x40 + the RAM, one transaction
         super().__init__(self.buffer, width, height, framebuf.MONO_VLSB)
         for c in _INIT:
             self.command(c)
@@ -48,7 +50,8 @@ class SSD1306(framebuf.FrameBuffer):
 
     def command(self, c):
         # control byte Co=0, D/C#=0: the next byte is a command
-        self.i2c.writeto(self.addr, bytes((0x00, c)))
+        self._cmd[1] = c
+        self.i2c.writeto(self.addr, self._cmd)
 
     def show(self):
         self.command(_SET_COL_ADDR)
@@ -58,7 +61,7 @@ class SSD1306(framebuf.FrameBuffer):
         self.command(0)
         self.command(self.pages - 1)
         # control byte Co=0, D/C#=1: everything after it is display RAM data
-        self.i2c.writeto(self.addr, b"\x40" + self.buffer)
+        self.i2c.writevto(self.addr, self._data)
 
     def power(self, on):
         self.command(_DISPLAY_ON if on else _DISPLAY_OFF)

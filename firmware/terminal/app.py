@@ -10,7 +10,8 @@ own feedback and the next poll starts over (the PN532 is woken and configured ag
 
 The board object (board_esp32s3.py, or hardware/sim/terminal_board.py) gives: uart, fs_root,
 rtc(), ticks_ms(), rng(n), connect(host, port, timeout_s), feedback(colour, pattern, zh, en,
-reason), log(*words). Configuration is `<fs_root>/terminal.json`:
+reason), display() (an SSD1306 driver on its I2C bus; OSError when none answers), log(*words).
+Configuration is `<fs_root>/terminal.json`:
   {"id": "T-A330100-01", "authority": "<SEC1 hex of the authority key>",
    "verifier": {"host": ..., "port": ..., "token": ...}, "cooldown_s": 120,
    "capacity": 1000, "batch": 20, "lists_s": 600}
@@ -23,6 +24,7 @@ import json
 
 import checks
 import clock
+import display
 import feedback
 import journal
 import lists
@@ -39,6 +41,7 @@ class Terminal:
         self.root = board.fs_root
         self.pn = pn532.PN532(board.uart)
         self.reader_ok = False
+        self.display = None       # display.py, from boot()
         self.last = None          # details of the last tap (for the display and the bench)
         self.counts = {"taps": 0, "green": 0, "red": 0, "amber": 0, "faults": 0}
 
@@ -77,6 +80,8 @@ class Terminal:
             f.write(self.drbg.generate(32))
         self.sync = sync.Sync(b, self.journal, self.clock, cfg, self.drbg.generate, b.log)
         self.lists = lists.ListUpdate(b, self.status, cfg, b.log)
+        self.display = display.Display(b, cfg["verifier"].get("token"))
+        self.display.idle()
         b.log("BOOT", self.id, "pending=%d" % self.journal.pending(),
               "damaged=%d" % self.journal.damaged, "trust_seq=%d" % self.trust.seq)
         return self
@@ -90,10 +95,17 @@ class Terminal:
 
     # --- one poll -----------------------------------------------------------------------------
 
-    def _say(self, reason, extra=""):
+    def _say(self, reason, extra="", checked=None):
         colour, pattern, zh, en = feedback.verdict(reason)
         self.counts[colour if colour in self.counts else "red"] += 1
         self.board.feedback(colour, pattern, zh, en, reason, extra)
+        # the screen after the beep: a display fault never holds up or undoes a check-in
+        if self.display is None:
+            pass
+        elif checked is not None:
+            self.display.checked_in(checked.token, checked.cred.serial[1:].hex().upper())
+        else:
+            self.display.refused(colour, en, reason)
         return reason
 
     def poll(self):
@@ -186,13 +198,16 @@ class Terminal:
             self.last["verdict_ms"] = b.ticks_ms() - t0
         b.log("JOURNALED", seq, nonce.hex(), c.ctr)
         return self._say("ok" if st == 0 else "ok_status_unknown",
-                         "seq=%d %s" % (seq, nonce.hex()) + ("" if st == 0 else " " + str(why)))
+                         "seq=%d %s" % (seq, nonce.hex()) + ("" if st == 0 else " " + str(why)),
+                         c)
 
     # --- main loop ----------------------------------------------------------------------------
 
     def step(self):
         """One poll, then a sync batch when one is due, then the list update when due."""
         v = self.poll()
+        if self.display is not None:
+            self.display.tick()
         if self.sync.due():
             self.sync.run_once()
         elif self.lists.due():

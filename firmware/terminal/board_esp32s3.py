@@ -13,6 +13,7 @@ import time
 
 import machine
 import network
+import ssd1306
 
 _DS3231_TIME = 0x00
 
@@ -33,6 +34,7 @@ class Board:
                                scl=machine.Pin(r["scl"]), freq=r["freq"])
         self._rtc_addr = r["addr"]
         self._rtc_buf = bytearray(7)
+        self._display_addr = cfg["display"]["addr"]   # the SSD1306 on the RTC's bus (I2C0)
         self._buzzer = machine.PWM(machine.Pin(cfg["buzzer"]["pin"]), freq=2700, duty_u16=0)
         self._rst = machine.Pin(cfg["pn532"]["reset_pin"], machine.Pin.OUT, value=1)
         self.fs_root = cfg["flash"]["fs_mount"]
@@ -55,6 +57,10 @@ class Board:
         t = (2000 + _bcd(b[6]), _bcd(b[5] & 0x1F), _bcd(b[4]), _bcd(b[2] & 0x3F), _bcd(b[1]),
              _bcd(b[0]), 0, 0)
         return time.mktime(t) + 946684800     # MicroPython's epoch on the ESP32 is 2000
+
+    def display(self):
+        """The OLED, initialised (OSError ENODEV when it does not answer)."""
+        return ssd1306.SSD1306(self.i2c, self._display_addr)
 
     def ticks_ms(self):
         return time.ticks_ms()
@@ -92,7 +98,7 @@ class Board:
             time.sleep_ms(100)
 
     def feedback(self, colour, pattern, zh, en, reason, extra=""):
-        print(colour, zh, en, reason, extra)  # the display driver takes these lines
+        print(colour, zh, en, reason, extra)  # the OLED is app.py's (display.py)
         for freq, on, off in pattern:
             self._buzzer.freq(freq)
             self._buzzer.duty_u16(32768)

@@ -26,6 +26,8 @@ SIM_HEAP = 1024 * 1024
 SIM_SOURCES = [(ROOT / "hardware" / "pn532" / "model.py", "pn532_model"),
                (ROOT / "hardware" / "pn532" / "rf.py", "pn532_rf"),
                (ROOT / "hardware" / "sim" / "uart.py", "uart"),
+               (ROOT / "hardware" / "sim" / "i2c.py", "i2c"),
+               (ROOT / "hardware" / "ssd1306" / "model.py", "ssd1306_model"),
                (ROOT / "hardware" / "sim" / "flash.py", "flash"),
                (ROOT / "hardware" / "sim" / "replay_tag.py", "replay_tag"),
                (ROOT / "hardware" / "sim" / "terminal_board.py", "terminal_board"),

@@ -9,7 +9,12 @@
   rtc()     a battery-backed RTC: start time + elapsed time * (1 + rtc_ppm / 1e6); it keeps
             running through power cuts (a coin cell), as the board's RTC does
   connect() plain TCP sockets (the unix port's `socket`) in place of Wi-Fi
-  feedback  "BEEP <colour> <reason> <extra>" lines on stdout (display + buzzer)
+  feedback  "BEEP <colour> <reason> <extra>" lines on stdout (the buzzer and ring LED)
+  display() the SSD1306 driver (firmware/drivers/ssd1306.py) on a SimI2C bus (hardware/sim/i2c.py,
+            ENODEV for every NACK as on the ESP32 port) to the SSD1306 model
+            (hardware/ssd1306/model.py) at 0x3C; `oled` is the model (its display RAM is what
+            the firmware drew), fit_display(False) takes it off the bus. A power-up gives a
+            fresh model: the panel forgets its RAM when the power goes
 
 Power cuts (arm(kind, n)): "flash" tears the write after n units (FlashDevice.cut_after),
 "uart" cuts after n UART bytes, "net" after n bytes sent or received on a socket. Whichever
@@ -24,9 +29,12 @@ import sys
 import time
 
 import vfs
+import ssd1306
 from flash import FlashDevice, PowerCut
+from i2c import ENODEV, SimI2C
 from pn532_model import PN532Model
 from pn532_rf import UDPLink
+from ssd1306_model import SSD1306 as SSD1306Model
 from uart import SimUART
 
 FLASH_BLOCK = 4096
@@ -124,6 +132,9 @@ class SimTerminalBoard:
         self.cut_kind = None
         self.flash = None
         self.quiet = False
+        self.i2c = SimI2C(nack_errno=ENODEV)
+        self.oled = None
+        self.oled_fitted = True
         self.power_up()
 
     # --- power --------------------------------------------------------------------------------
@@ -138,6 +149,7 @@ class SimTerminalBoard:
         if new and _exists(self.dir + "/provision"):
             _copy_tree(self.dir + "/provision", self.fs_root)
         self.dead = False
+        self.fit_display(self.oled_fitted)
         self.model.power_on()
         self.uart._cut = -1
         self.net_cut = -1
@@ -181,6 +193,14 @@ class SimTerminalBoard:
         self.uart._cut = -1
         self.net_cut = -1
 
+    def fit_display(self, fitted):
+        """Put a fresh SSD1306 model on the bus, or take the display off it (every transaction
+        then NACKs at the address byte)."""
+        if self.oled is not None:
+            self.i2c.detach(self.oled)
+        self.oled_fitted = fitted
+        self.oled = self.i2c.attach(SSD1306Model()) if fitted else None
+
     # --- what the firmware uses ---------------------------------------------------------------
 
     def buffer(self, name, n):
@@ -191,6 +211,9 @@ class SimTerminalBoard:
         if b is None or len(b) != n:
             b = self._buffers[name] = bytearray(n)
         return b
+
+    def display(self):
+        return ssd1306.SSD1306(self.i2c)
 
     def rtc(self):
         ms = time.ticks_diff(time.ticks_ms(), self._t0)

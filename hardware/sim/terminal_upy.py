@@ -15,6 +15,11 @@ Commands on stdin, one per line; every command ends with one "RESULT ..." line:
   lists                fetch newer status lists now: RESULT lists <agency>=<result> ...
   place <port> | remove | remove_after <n RF frames> | fault <kind> [n]
   payload              RESULT <hex of the last badge response>
+  journal <seq>        RESULT <seq> <hex of the token journaled as seq> (read back from flash)
+  display              RESULT <screen> on=<0|1> <hex of the SSD1306 model's RAM, page by page>
+                       (screen: what display.py last drew: idle, code, a verdict reason; -)
+  display fit <0|1>    put the OLED on the I2C bus or take it off
+  font                 RESULT <hex of framebuf's 8x8 glyphs of chr(32)..chr(126), 8 bytes each>
   other <terminal id>  challenge the badge as another terminal would (a second PN532 model
                        and driver in this process): RESULT <hex of the response>
   replay <hex>         put an attacker's tag that replays <hex> on the reader, poll once
@@ -26,6 +31,7 @@ Commands on stdin, one per line; every command ends with one "RESULT ..." line:
                        fresh process on the same flash image)
   state | reboot | quit
 """
+import framebuf
 import gc
 import sys
 
@@ -178,6 +184,25 @@ def command(w):
         result("ok")
     elif c == "payload":
         result(term.last_payload.hex())
+    elif c == "journal":
+        recs = term.journal.records(int(w[1]), 1)
+        result(*((recs[0].seq, recs[0].token.hex()) if recs else ("none",)))
+    elif c == "display" and len(w) > 2:
+        board.fit_display(w[2] == "1")
+        result("ok")
+    elif c == "display":
+        o = board.oled
+        result(term.display.shown or "-", "on=%d" % (o is not None and o.on),
+               "".join(bytes(p).hex() for p in o.ram) if o is not None else "-")
+    elif c == "font":
+        g = bytearray(8)
+        fb = framebuf.FrameBuffer(g, 8, 8, framebuf.MONO_VLSB)
+        out = []
+        for ch in range(32, 127):
+            fb.fill(0)
+            fb.text(chr(ch), 0, 0, 1)
+            out.append(bytes(g).hex())
+        result("".join(out))
     elif c == "other":
         result(other(w[1]))
     elif c == "replay":

@@ -1,12 +1,10 @@
 """A model of the SSD1306 OLED controller as an I2C target: control byte (Co, D/C#), the
 fundamental/addressing commands and the 8 pages x 128 columns of display RAM, so a test reads
-what the firmware drew."""
+what the firmware drew.
 
-from __future__ import annotations
-
-import logging
-
-log = logging.getLogger(__name__)
+MicroPython-compatible (a simulated terminal runs it on its I2C bus, hardware/sim/i2c.py):
+`i2c_addr`, `i2c_write(data)`, `i2c_read(n)` are the bus side; `write(data)` is one write
+transaction for a test that feeds the bytes itself."""
 
 WIDTH = 128
 PAGES = 8
@@ -28,9 +26,20 @@ class SSD1306:
         self.col_start, self.col_end = 0, WIDTH - 1
         self.page_start, self.page_end = 0, PAGES - 1
         self.col, self.page = 0, 0
-        self._pending: list[int] = []
+        self._pending = []
+        self.i2c_addr = address
 
     # -- I2C -------------------------------------------------------------------------------
+    def i2c_write(self, data):
+        """One transaction from the simulated bus (hardware/sim/i2c.py)."""
+        if data:
+            self.write(data)
+
+    def i2c_read(self, n):
+        """The status byte (D7..D0 of the datasheet's "read status"): D6 set when the display
+        is off; the model reads no display RAM back (a real SSD1306 on I2C cannot)."""
+        return bytes(((0x00 if self.on else 0x40),) * n)
+
     def write(self, data: bytes) -> None:
         """One I2C write transaction (after the address byte)."""
         i = 0
@@ -39,7 +48,7 @@ class SSD1306:
             i += 1
             co, dc = control & 0x80, control & 0x40
             if control & 0x3F:
-                raise ValueError(f"bad SSD1306 control byte {control:#04x}")
+                raise ValueError("bad SSD1306 control byte 0x%02x" % control)
             if co:  # one byte follows, then another control byte
                 if i < len(data):
                     self._data(data[i]) if dc else self._command(data[i])
@@ -71,7 +80,7 @@ class SSD1306:
             self.col = (self.col & 0x0F) | ((b & 0x0F) << 4)
         # other one-byte commands (remap, scan, invert, start line...) do not touch RAM
 
-    def _run(self, cmd: list[int]) -> None:
+    def _run(self, cmd):
         op = cmd[0]
         if op == 0x81:
             self.contrast = cmd[1]

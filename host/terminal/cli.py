@@ -17,8 +17,9 @@ import nfc
 
 from host import wire
 from host.tool import ToolLogging
+from xinka import linkcode
 
-from .desk import Clock, DeskTerminal, render, render_error, status_line
+from .desk import Clock, DeskTerminal, render, render_error, render_link, status_line
 from .errors import NoBadge, TerminalError
 from .http import Client, Offline
 from .journal import Journal
@@ -55,13 +56,14 @@ log = logging.getLogger(__name__)
               "the lists until nothing is pending (or --sync-wait-s passed), then exit")
 @click.option("--batch", default=100, show_default=True, help="check-ins per upload")
 @click.option("--no-colour", is_flag=True)
+@click.option("--no-qr", is_flag=True, help="after a check-in, the link code without its QR code")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
               default="INFO", show_default=True, envvar="XINKA_TERMINAL_LOG_LEVEL",
               help="log lines (check-ins, uploads, sync failures) to stderr from this level on")
 @click.pass_context
 def command(ctx, device, verifier_url, token, terminal_id, agency_id, authority_key, data_dir,
             trust_file, taps, cooldown_s, unknown_policy, start_time, hold_s, sync_wait_s,
-            sync_only, batch, no_colour, log_level):
+            sync_only, batch, no_colour, no_qr, log_level):
     """Desk check-in terminal / 前台打卡终端."""
     _logging.start(log_level)
     log.info("terminal %s (agency %s) starting: verifier %s, data %s, device %s, cool-down "
@@ -90,6 +92,7 @@ def command(ctx, device, verifier_url, token, terminal_id, agency_id, authority_
         finally:
             syncer.stop()
             journal.close()
+    link_key = linkcode.link_key(token)
     clf = ctx.obj["device"] or nfc.ContactlessFrontend(device)
     stop = threading.Event()
     done = 0
@@ -107,6 +110,9 @@ def command(ctx, device, verifier_url, token, terminal_id, agency_id, authority_
                 continue
             done += 1
             print(render(v, colour) + ("\a" if colour else ""), file=out, flush=True)
+            shown = render_link(v, verifier_url, link_key, qr=not no_qr)
+            if shown:
+                print(shown, file=out, flush=True)
             print(status_line(journal, syncer, lists, clock), file=out, flush=True)
             if not taps or done < taps:
                 _wait_gone(badge, hold_s)

@@ -3,13 +3,23 @@
 `DeskTerminal.tap(clf)` is one check-in on a connected nfcpy ContactlessFrontend; the console
 loop (cli.py) calls it again and again. The journal row is committed before the verdict is
 returned, so an accepted check-in on the screen is always on disk.
+
+After an accepted check-in the console shows the worker's one-time link code
+(xinka/linkcode.py: from this terminal's API token and the journaled check-in token, as the
+verifier recomputes it at upload) and a QR code of `<verifier>/me/?b=<serial>&c=<code>`, the
+worker's own page, for their phone (`render_link`). Nothing refused shows one.
 """
+import io
 import logging
 import os
 import time
 from types import SimpleNamespace
+from urllib.parse import urlencode
+
+import segno
 
 from host import wire
+from xinka import linkcode
 
 from . import checks, link
 from .errors import TerminalError
@@ -85,6 +95,28 @@ def render(v, colour=True):
     return f"{ANSI[v.colour]}{text}{RESET}" if colour else text
 
 
+def link_url(verifier_url, serial, code):
+    """The worker's /me/ page with the badge number and the code filled in."""
+    return f"{verifier_url.rstrip('/')}/me/?{urlencode({'b': serial, 'c': code})}"
+
+
+def render_link(v, verifier_url, key, qr=True):
+    """The link code of an accepted check-in (and its QR code) for the console; None for a
+    verdict that journaled nothing to upload. `key`: linkcode.link_key(terminal token)."""
+    if not v.accepted or v.tap is None:
+        return None
+    code = linkcode.code(key, v.tap.token)
+    serial = v.tap.credential.serial
+    url = link_url(verifier_url, serial, code)
+    text = (f"  link code / 查询码: {linkcode.show(code)}   badge {serial}\n"
+            f"  at / 网址: {verifier_url.rstrip('/')}/me/  (or scan / 或扫码)")
+    if not qr:
+        return text
+    out = io.StringIO()
+    segno.make_qr(url, error="m").terminal(out, compact=True)
+    return text + "\n" + out.getvalue().rstrip("\n")
+
+
 def render_error(err, colour=True):
     text = f" RETRY  {err} "
     return f"{ANSI['yellow']}{text}{RESET}" if colour else text
@@ -102,4 +134,5 @@ def status_line(journal, syncer, lists, clock):
                                                                  else ""))
 
 
-__all__ = ["DeskTerminal", "Clock", "render", "render_error", "status_line", "TerminalError"]
+__all__ = ["DeskTerminal", "Clock", "link_url", "render", "render_error", "render_link",
+           "status_line", "TerminalError"]

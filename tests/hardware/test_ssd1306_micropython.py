@@ -15,6 +15,8 @@ class Bus:
         self.log = []
     def writeto(self, addr, data):
         self.log.append([addr, bytes(data).hex()])
+    def writevto(self, addr, vector):
+        self.writeto(addr, b"".join(bytes(b) for b in vector))
 bus = Bus()
 d = ssd1306.SSD1306(bus)
 d.text("CODE 4827-193", 0, 0)

@@ -30,6 +30,7 @@ def test_memory_error_while_checking_is_busy_not_malformed():
     t = app.Terminal.__new__(app.Terminal)
     t.board, t.checker, t.journal, t.id = Board(), Exhausted(), Journal(), "T-A330100-01"
     t.counts = {"green": 0, "amber": 0, "red": 0}
+    t.display = None                     # no screen fitted
     assert t.judge(b"\xd2\x84", 1798800000, bytes(16)) == "busy"
     assert t.board.shown == [("amber", "busy", "终端忙,请重新贴卡", "terminal busy: tap again")]
     assert t.counts == {"green": 0, "amber": 1, "red": 0}

@@ -2,9 +2,10 @@
 
     .venv/bin/python tools/screenshots.py [--keep DIR]
 
-Runs tests/web/test_browser.py (headless Chromium, a phone viewport, a real verifier on
-127.0.0.1) with XINKA_ARTIFACTS pointing at a scratch folder, then copies the green, yellow
-and red employer pages (and the console pages docs/employer.md shows) into docs/screenshots/.
+Runs tests/web/test_browser.py and tests/web/test_worker_browser.py (headless Chromium, a
+phone viewport, a real verifier on 127.0.0.1) with XINKA_ARTIFACTS pointing at a scratch
+folder, then copies the green, yellow and red employer pages, the console pages
+docs/employer.md shows and the worker's page (docs/worker.md) into docs/screenshots/.
 """
 import argparse
 import os
@@ -26,6 +27,8 @@ COPY = {
     "employer-red-cut": "employer-red-malformed",
     "console-worker": "console-worker",
     "console-report": "console-report",
+    "worker-page-zh": "worker-page-zh",
+    "worker-page-en": "worker-page-en",
 }
 
 
@@ -36,7 +39,9 @@ def main(argv=None):
     work = pathlib.Path(args.keep or tempfile.mkdtemp(prefix="xinka-shots-"))
     env = dict(os.environ, XINKA_ARTIFACTS=str(work))
     rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                          str(ROOT / "tests" / "web" / "test_browser.py")], cwd=ROOT, env=env)
+                          str(ROOT / "tests" / "web" / "test_browser.py"),
+                          str(ROOT / "tests" / "web" / "test_worker_browser.py")], cwd=ROOT,
+                         env=env)
     if rc != 0:
         print("browser tests failed; docs/screenshots/ left as it was", file=sys.stderr)
         return rc

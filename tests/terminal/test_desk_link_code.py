@@ -83,3 +83,29 @@ def test_a_red_tap_prints_no_code(env, fleet, tmp_path):  # noqa: F811
     assert "RED" in out and "another agency" in out, out
     assert "link code" not in out and "/me/" not in out
     assert not [ln for ln in out.splitlines() if ln and set(ln) <= set(HALVES) and "█" in ln]
+
+
+def test_the_printed_code_opens_the_workers_page_after_the_upload(env, fleet, tmp_path):  # noqa: F811
+    """End to end: the desk's check-in, its printed code typed at the real verifier: unknown
+    until the desk has uploaded the check-in, then the worker's page opens once."""
+    from tests.web.conftest import _field
+    data = synced(env, tmp_path / "terminal")
+    out = tap(env, data, fleet.badges[0])
+    m = re.search(r"link code / 查询码: (\S+)\s+badge (\S+)", out)
+    assert m, out
+    client = env.app.test_client()
+
+    def open_page():
+        csrf = _field(client.get("/me/").text, "csrf")
+        return client.post("/me/", data={"serial": m.group(2), "code": m.group(1),
+                                         "csrf": csrf})
+    assert open_page().status_code == 404                 # not uploaded yet
+    env.server.start()
+    assert main(args(env, data, "--sync-only", "--sync-wait-s", "20")) == 0
+    env.server.stop()
+    assert [(r[2], r[3]) for r in journal_rows(data)] == [("accepted", "synced")]
+    r = open_page()
+    assert r.status_code == 303 and r.headers["Location"].endswith("/me/page")
+    assert client.get("/me/page").status_code == 200
+    client.delete_cookie("xinka_me", path="/me/")
+    assert open_page().status_code == 410                 # used

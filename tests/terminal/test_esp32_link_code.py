@@ -149,3 +149,31 @@ def test_a_display_that_does_not_answer_costs_the_checkin_nothing(
     assert tap(t)[0] == "ok"
     assert t.command("state")[0] == "pending=3"
     assert len([ln for ln in t.log if ln.startswith("EV DISPLAY")]) >= 3
+
+
+def test_the_code_on_the_screen_opens_the_workers_page_once_synced(
+        fleet, verifier, make_terminal, world, font):
+    """End to end: the ESP32 terminal's check-in, the code read off its OLED, the worker's
+    page at the real verifier: unknown until the terminal has uploaded the check-in, then
+    open once, then used."""
+    from tests.web.conftest import _field
+    t = make_terminal(0, verifier, port=fleet.badges[0].port)
+    assert tap(t)[0] == "ok", t.log[-10:]
+    s = screen(t, font)
+    code = s.text(16, 0, 4, 3) + s.text(16, 24, 4, 3)
+    serial = s.text((WIDTH - 8 * 12) // 2, 48, 12)
+    client = verifier.env.app.test_client()
+
+    def open_page():
+        csrf = _field(client.get("/me/").text, "csrf")
+        return client.post("/me/", data={"serial": serial, "code": linkcode.show(code),
+                                         "csrf": csrf}, headers={"Accept-Language": "en"})
+    assert open_page().status_code == 404            # the terminal has not uploaded it yet
+    verifier.start()
+    assert t.command("sync")[1:3] == ["1", "pending=0"]
+    r = open_page()
+    assert r.status_code == 303 and r.headers["Location"].endswith("/me/page")
+    page = client.get("/me/page", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "My check-ins, last 12 months" in page.text
+    client.delete_cookie("xinka_me", path="/me/")
+    assert open_page().status_code == 410             # used

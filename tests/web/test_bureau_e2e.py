@@ -216,16 +216,21 @@ def badges(sim_build, tmp_path, monkeypatch):  # noqa: F811
 
 
 def desk_terminal(city, tag, term, capsys):
-    """One tap at the agency's desk terminal (lists fetched from the verifier first)."""
+    """One tap at the agency's desk terminal, its lists fetched from the verifier first (a
+    run of --sync-only that ends when they are: the tap never races the list download)."""
     authority = serialization.load_pem_public_key(
         (city.tool.folder / "authority.pem").read_bytes())
+    common = ["--verifier", city.url, "--token", term["token"], "--terminal-id", term["id"],
+              "--agency", AGENCY, "--authority-key",
+              wire.encode(wire.cose_key(authority)).hex(), "--data",
+              str(city.tmp / "terminal"), "--no-colour"]
+    out = io.StringIO()
+    assert terminal(common + ["--sync-only", "--sync-wait-s", "20"], out=out) == 0, \
+        out.getvalue()
     _settled(tag)
     out = io.StringIO()
-    rc = terminal(["--verifier", city.url, "--token", term["token"], "--terminal-id",
-                   term["id"], "--agency", AGENCY, "--authority-key",
-                   wire.encode(wire.cose_key(authority)).hex(), "--data",
-                   str(city.tmp / "terminal"), "--device", tag.path, "--taps", "1",
-                   "--hold-s", "0.1", "--cooldown-s", "0", "--no-colour"], out=out)
+    rc = terminal(common + ["--device", tag.path, "--taps", "1", "--hold-s", "0.1",
+                            "--cooldown-s", "0"], out=out)
     assert rc == 0, out.getvalue()
     return out.getvalue()
 

@@ -143,6 +143,35 @@ def test_five_wrong_codes_lock_the_badge(site):
         assert s.scalar(select(func.count()).where(AuditEntry.action == "link.lock")) == 1
 
 
+def test_the_nightly_purge_deletes_only_what_has_run_out(site):
+    """Locks, guesses, sessions and codes past their time go with disclosures-purge; a lock,
+    a session and a code still running stay (and still work)."""
+    from verifier.models import LinkLock
+    runner = site.app.test_cli_runner()
+    assert count(site, LinkCode) > 0                       # the site's check-ins of months ago
+    assert runner.invoke(args=["disclosures-purge"]).exit_code == 0
+    assert count(site, LinkCode) == 0
+    code, _ = check_in(site, 0)
+    for n in range(5):
+        redeem(site, 3, "ZZZZ-ZZZ" + str(n))            # badge 3 locked
+    opened = site.app.test_client()
+    assert redeem(site, 0, code, opened).status_code == 303
+    fresh, _ = check_in(site, 4)
+    counts = {m: count(site, m) for m in (LinkCode, LinkFailure, LinkLock, WorkerSession)}
+    assert counts == {LinkCode: 2, LinkFailure: 5, LinkLock: 1, WorkerSession: 1}
+    out = runner.invoke(args=["disclosures-purge"])
+    assert out.exit_code == 0 and "; 0 expired link code(s)" in out.output, out.output
+    assert opened.get("/me/page").status_code == 200
+    site.x.config["FIXED_NOW"] += 75 * 60 + 1              # past the session, lock and window
+    out = runner.invoke(args=["disclosures-purge"])
+    assert "; 7 expired link code(s)" in out.output, out.output   # 1 session, 5 guesses, 1 lock
+    assert {m: count(site, m) for m in counts} == {LinkCode: 2, LinkFailure: 0, LinkLock: 0,
+                                                   WorkerSession: 0}
+    site.x.config["FIXED_NOW"] += 86400                   # a day past the codes' validity
+    out = runner.invoke(args=["disclosures-purge"])
+    assert "; 2 expired link code(s)" in out.output and count(site, LinkCode) == 0
+
+
 def test_the_lock_is_logged(site, caplog):
     with caplog.at_level(logging.WARNING, logger="verifier.services.links"):
         for n in range(5):

@@ -220,8 +220,10 @@ def test_the_worker_appeals_against_the_grade(site):
     page = c.get("/me/page", headers=EN).text
     target = re.search(r'<option value="(grade:\d+)"', page).group(1)
     r = c.post("/me/appeal", headers=EN, data={"csrf": csrf(c), "target": target,
-                                               "grounds": "我每个月都打卡了"})
+                                               "grounds": "<script>x()</script>我每个月都打卡了"})
     assert r.status_code == 303 and "done=appeal" in r.headers["Location"]
+    page = c.get("/me/page", headers=EN).text
+    assert "<script>x()</script>" not in page and "&lt;script&gt;x()&lt;/script&gt;" in page
     with site.x.db.session() as s:
         a = s.scalars(select(Appeal)).one()
         assert (a.worker_ref, a.target, a.filed_by, a.state) == ("W-0000000", "grade",

@@ -8,8 +8,8 @@ from flask import current_app
 
 
 from ..migrate import upgrade
-from ..services import (audit, bans, city_figures, complaints, disclosures, grades, national,
-                        registry, status as status_service)
+from ..services import (audit, bans, city_figures, complaints, disclosures, grades, links,
+                        national, registry, status as status_service)
 from .common import actor_name as _actor, xinka as _x
 
 
@@ -180,12 +180,15 @@ def credit_recompute():
 @click.command("disclosures-purge")
 def disclosures_purge():
     """Delete the disclosure log's rows older than DISCLOSURE_RETENTION_DAYS, keeping their
-    anonymised counts (nightly, from the xinka-credit timer; docs/operator.md "Retention")."""
+    anonymised counts, and the worker pages' expired codes, sessions and guesses (nightly,
+    from the xinka-credit timer; docs/operator.md "Retention")."""
     x = _x()
     days = int(x.config["DISCLOSURE_RETENTION_DAYS"])
     with x.db.session() as s:
         n = disclosures.purge(s, x.now(), days * 86400)
-    click.echo(f"{n} disclosure(s) older than {days} days purged")
+        gone = links.purge(s, x.now())
+    click.echo(f"{n} disclosure(s) older than {days} days purged; {gone} expired link "
+               "code(s), worker session(s) and guess(es) deleted")
 
 
 @click.command("city-refresh")

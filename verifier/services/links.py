@@ -19,7 +19,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from host.wire import SCOPE_ALL
@@ -227,3 +227,16 @@ def cancel_requested(session: Session, agency_id: str, worker_ref: str) -> int |
     """When the worker asked to cancel, or None."""
     return session.scalar(select(CancelRequest.requested_at).where(
         CancelRequest.agency_id == agency_id, CancelRequest.worker_ref == worker_ref))
+
+
+def purge(session: Session, now: int) -> int:
+    """The way-in rows that serve no one any more: sessions past their end, codes a day past
+    their validity, guesses and locks past the lock; rows deleted (nightly, with the
+    disclosure log's purge)."""
+    n = 0
+    for stmt in (delete(WorkerSession).where(WorkerSession.expires_at < now),
+                 delete(LinkCode).where(LinkCode.valid_until < now - 86400),
+                 delete(LinkFailure).where(LinkFailure.at < now - GUESS_WINDOW_S - LOCK_S),
+                 delete(LinkLock).where(LinkLock.locked_until < now)):
+        n += len(session.execute(stmt.returning(literal_column("1"))).all())
+    return n

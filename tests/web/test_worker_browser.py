@@ -8,29 +8,17 @@ copies them to docs/screenshots/."""
 import pytest
 
 from tests.web import a11y
-from tests.web.conftest import served_site, start_chromium, stop_chromium
+from tests.web.test_browser import browser, live  # noqa: F401  (the module fixtures)
 from tests.web.test_browser import layout_shift, shot, wait_for
 from verifier.services import links
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
-@pytest.fixture(scope="module")
-def live(request, tmp_path_factory):
-    yield from served_site(request, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def phone():
-    drv = start_chromium()
-    yield drv
-    stop_chromium(drv)
-
-
-def card(live, i):
+def card(site, i):
     """A one-time code for badge i's worker, as the console's link card makes it."""
-    with live.x.db.session() as s:
-        c = links.card(s, live.world.badges[i].agency_id, live.workers[i], live.x.now(),
+    with site.x.db.session() as s:
+        c = links.card(s, site.world.badges[i].agency_id, site.workers[i], site.x.now(),
                        "staff:anna")
     return c.serial, c.code
 
@@ -55,7 +43,8 @@ def checks(drv):
         assert a11y.contrast(a11y.rgb_to_hex(bg), fg) >= 4.5, css
 
 
-def test_the_worker_opens_their_page_from_the_qr_code(live, phone, artifacts):
+def test_the_worker_opens_their_page_from_the_qr_code(live, browser, artifacts):  # noqa: F811
+    phone = browser
     phone.delete_all_cookies()
     phone.get(live.url + live.tap_path(0, "consent"))          # an employer's consent tap
     phone.delete_all_cookies()
@@ -78,7 +67,8 @@ def test_the_worker_opens_their_page_from_the_qr_code(live, phone, artifacts):
     shot(phone, artifacts, "worker-page-en", full=True)
 
 
-def test_the_code_works_once(live, phone):
+def test_the_code_works_once(live, browser):  # noqa: F811
+    phone = browser
     phone.delete_all_cookies()
     serial, code = card(live, 1)
     for expect in ("/me/page", None):

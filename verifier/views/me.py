@@ -23,7 +23,7 @@ from xinka import linkcode
 
 from ..i18n.messages import N_
 from ..services import appeals, complaints, links, me
-from ..services.errors import ServiceError
+from ..services.errors import NotFound, ServiceError
 from . import employer as employer_view
 from . import html
 from .common import cookie_secure, ext, rate_limited_post, refused
@@ -131,66 +131,61 @@ def _back(done=None, error=None):
                     ("done" if done else "error"), 303)
 
 
-@bp.post("/scope")
-def scope():
+def _as_worker(what, act):
+    """`act(session, worker session, now)` for the open page's worker, then back to the page
+    saying what was done (its return) or, on a refusal, its reason (nothing written)."""
     x = ext()
-    bits = 0
-    for name in request.form.getlist("show"):
-        bits |= wire.SCOPE_NAMES.get(name, 0)
     with x.db.session() as s:
         ws = _worker(s)
         if ws is None:
             return _gone()
-        links.set_scope(s, ws.agency_id, ws.worker_ref, bits | wire.tap.SCOPE_AGENCY, x.now())
-    return _back("scope")
+        try:
+            done = act(s, ws, x.now())
+        except ServiceError as err:
+            refused(err.reason, f"worker page {what}")
+            s.rollback()
+            return _back(error=err.reason)
+    return _back(done)
+
+
+@bp.post("/scope")
+def scope():
+    bits = wire.tap.SCOPE_AGENCY
+    for name in request.form.getlist("show"):
+        bits |= wire.SCOPE_NAMES.get(name, 0)
+
+    def act(s, ws, now):
+        links.set_scope(s, ws.agency_id, ws.worker_ref, bits, now)
+        return "scope"
+    return _as_worker("scope", act)
 
 
 @bp.post("/reply/<int:complaint_id>")
 def reply(complaint_id):
-    x = ext()
-    with x.db.session() as s:
-        ws = _worker(s)
-        if ws is None:
-            return _gone()
-        try:
-            c = complaints.get(s, ws.agency_id, complaint_id)
-            if c.worker_ref != ws.worker_ref:
-                return _back(error="not_yours")
-            complaints.reply(s, ws.agency_id, complaint_id, request.form.get("reply"),
-                             x.now(), "worker")
-        except ServiceError as err:
-            refused(err.reason, "worker page reply")
-            s.rollback()
-            return _back(error=err.reason)
-    return _back("reply")
+    def act(s, ws, now):
+        if complaints.get(s, ws.agency_id, complaint_id).worker_ref != ws.worker_ref:
+            raise NotFound("not this worker's complaint", reason="not_yours")
+        complaints.reply(s, ws.agency_id, complaint_id, request.form.get("reply"), now,
+                         "worker")
+        return "reply"
+    return _as_worker("reply", act)
 
 
 @bp.post("/appeal")
 def appeal():
-    x = ext()
-    with x.db.session() as s:
-        ws = _worker(s)
-        if ws is None:
-            return _gone()
-        try:
-            appeals.file(s, ws.agency_id, ws.worker_ref, request.form.get("target"),
-                         request.form.get("grounds"), x.now(), "worker")
-        except ServiceError as err:
-            refused(err.reason, "worker page appeal")
-            s.rollback()
-            return _back(error=err.reason)
-    return _back("appeal")
+    def act(s, ws, now):
+        appeals.file(s, ws.agency_id, ws.worker_ref, request.form.get("target"),
+                     request.form.get("grounds"), now, "worker")
+        return "appeal"
+    return _as_worker("appeal", act)
 
 
 @bp.post("/cancel")
 def cancel():
-    x = ext()
-    with x.db.session() as s:
-        ws = _worker(s)
-        if ws is None:
-            return _gone()
-        new = links.request_cancel(s, ws.agency_id, ws.worker_ref, x.now())
-    return _back("cancel" if new else "cancel_again")
+    def act(s, ws, now):
+        new = links.request_cancel(s, ws.agency_id, ws.worker_ref, now)
+        return "cancel" if new else "cancel_again"
+    return _as_worker("cancel", act)
 
 
 @bp.post("/logout")

@@ -7,6 +7,9 @@ a moment before. Screenshots of both languages go to the artifacts folder; tools
 copies them to docs/screenshots/."""
 import pytest
 
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
 from tests.web import a11y
 from tests.web.test_browser import browser, live  # noqa: F401  (the module fixtures)
 from tests.web.test_browser import layout_shift, shot, wait_for
@@ -74,10 +77,13 @@ def test_the_code_works_once(live, browser):  # noqa: F811
     for expect in ("/me/page", None):
         phone.delete_all_cookies()
         phone.get(f"{live.url}/me/?b={serial}&c={code}&lang=en")
-        phone.find_element("id", "open").click()
+        button = phone.find_element("id", "open")
+        button.click()
         if expect:
             wait_for(phone, expect)
         else:
+            # the answer is a page at the same address: wait until the form sent is gone
+            WebDriverWait(phone, 15).until(ec.staleness_of(button))
             err = phone.find_element("id", "error")
             assert "used already" in err.text
             assert layout_shift(phone) == 0

@@ -31,17 +31,16 @@ from .common import cookie_secure, ext, rate_limited_post, refused
 bp = Blueprint("me", __name__, url_prefix="/me")
 
 COOKIE = "xinka_me"
+UNKNOWN_CODE = N_("This code is not known for this badge. If you checked in a moment ago at "
+                  "a terminal without network, the code works once the terminal has sent "
+                  "your check-in.")
 # why a code did not open the page: (status, message)
 REFUSALS = {
     "bad_code": (400, N_("A code has 8 letters and digits, as the terminal shows it "
                          "(XXXX-XXXX).")),
     "unknown_badge": (404, N_("No badge has this number. It is printed on the badge.")),
-    "unknown_code": (404, N_("This code is not known for this badge. If you checked in a "
-                             "moment ago at a terminal without network, the code works once "
-                             "the terminal has sent your check-in.")),
-    "wrong_badge": (404, N_("This code is not known for this badge. If you checked in a "
-                            "moment ago at a terminal without network, the code works once "
-                            "the terminal has sent your check-in.")),
+    "unknown_code": (404, UNKNOWN_CODE),
+    "wrong_badge": (404, UNKNOWN_CODE),      # the same answer: it tells a guesser nothing
     "expired": (410, N_("This code has expired: a code works for 15 minutes after the "
                         "check-in. Check in again for a new one, or ask your agency.")),
     "used": (410, N_("This code has been used already: each code opens the page once. "
@@ -97,33 +96,30 @@ def open_page():
     return resp
 
 
-def _worker(s):
-    """The open worker session of this browser, or None."""
-    return links.session_of(s, request.cookies.get(COOKIE), ext().now())
-
-
 def _gone():
     refused("no_worker_session", "worker page")
     return _enter(401, error=N_("The page has closed (it stays open 15 minutes). Enter a new "
                                 "code to open it again."))
 
 
-@bp.get("/page")
-def page():
+def _for_worker(view):
+    """`view(session, worker session, now)` for this browser's open worker page, in one
+    transaction; the closed-page answer when it has none."""
     x = ext()
     with x.db.session() as s:
-        ws = _worker(s)
+        ws = links.session_of(s, request.cookies.get(COOKIE), x.now())
         if ws is None:
             return _gone()
-        data = me.page(s, ws.agency_id, ws.worker_ref, x.now(), x.grading, ws.expires_at)
-        body = render_template("me/page.html", done=DONE.get(request.args.get("done", "")),
-                               error=(request.args.get("error") or "")[:40] or None,
-                               **data)
-    return _page_body(body)
+        return view(s, ws, x.now())
 
 
-def _page_body(body, status=200):
-    return employer_view._finish(make_response(body, status))
+@bp.get("/page")
+def page():
+    def view(s, ws, now):
+        data = me.page(s, ws.agency_id, ws.worker_ref, now, ext().grading, ws.expires_at)
+        return _page("me/page.html", done=DONE.get(request.args.get("done", "")),
+                     error=(request.args.get("error") or "")[:40] or None, **data)
+    return _for_worker(view)
 
 
 def _back(done=None, error=None):
@@ -134,18 +130,14 @@ def _back(done=None, error=None):
 def _as_worker(what, act):
     """`act(session, worker session, now)` for the open page's worker, then back to the page
     saying what was done (its return) or, on a refusal, its reason (nothing written)."""
-    x = ext()
-    with x.db.session() as s:
-        ws = _worker(s)
-        if ws is None:
-            return _gone()
+    def view(s, ws, now):
         try:
-            done = act(s, ws, x.now())
+            return _back(act(s, ws, now))
         except ServiceError as err:
             refused(err.reason, f"worker page {what}")
             s.rollback()
             return _back(error=err.reason)
-    return _back(done)
+    return _for_worker(view)
 
 
 @bp.post("/scope")
@@ -200,26 +192,15 @@ def logout():
 
 @bp.get("/data.json")
 def data_json():
-    x = ext()
-    with x.db.session() as s:
-        ws = _worker(s)
-        if ws is None:
-            return _gone()
-        out = me.everything(s, ws.agency_id, ws.worker_ref, x.now())
-    resp = jsonify(out)
-    resp.headers["Content-Disposition"] = "attachment; filename=my-data.json"
-    resp.headers["Cache-Control"] = "no-store"
-    return html.security_headers(resp)
+    def view(s, ws, now):
+        resp = jsonify(me.everything(s, ws.agency_id, ws.worker_ref, now))
+        resp.headers["Content-Disposition"] = "attachment; filename=my-data.json"
+        resp.headers["Cache-Control"] = "no-store"
+        return html.security_headers(resp)
+    return _for_worker(view)
 
 
 @bp.get("/data")
 def data_page():
-    x = ext()
-    with x.db.session() as s:
-        ws = _worker(s)
-        if ws is None:
-            return _gone()
-        out = me.everything(s, ws.agency_id, ws.worker_ref, x.now())
-        body = render_template("me/data.html", data=out)
-    return _page_body(body)
-
+    return _for_worker(lambda s, ws, now: _page(
+        "me/data.html", data=me.everything(s, ws.agency_id, ws.worker_ref, now)))

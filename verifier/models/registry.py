@@ -99,4 +99,5 @@ class Terminal(Base):
 
 
 Index("ix_workers_active", Worker.agency_id, Worker.state, Worker.id)   # missing-only keyset
+Index("ix_badges_serial", Badge.serial)     # the worker page finds the badge by its number
 Index("ix_status_indices_state", StatusIndex.agency_id, StatusIndex.state)

@@ -128,7 +128,8 @@ def redeem(session: Session, serial: str, typed: str, now: int) -> Opened | Refu
     serial = (serial or "").strip().upper()[:SERIAL_MAX]
     if code is None:
         return Refused("bad_code")
-    badges = list(session.scalars(select(Badge).where(func.upper(Badge.serial) == serial)))
+    # serials are stored upper-case (reservations.serial_hex, Credential.serial)
+    badges = list(session.scalars(select(Badge).where(Badge.serial == serial)))
     if not serial or not badges:
         return Refused("unknown_badge")
     kids = [b.kid for b in badges]

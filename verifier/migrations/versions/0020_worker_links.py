@@ -1,6 +1,6 @@
 """the worker's own way in: one-time link codes (hash only), the sessions they open, guesses
 and the lock they earn a badge, the worker's choice of consent scope, the worker's request to
-cancel (注销)
+cancel (注销), and an index of the badges' printed numbers (the page finds a badge by it)
 
 Revision ID: 0020_worker_links
 Revises: 0019_city_figures
@@ -16,6 +16,7 @@ depends_on = None
 
 
 def upgrade():
+    op.create_index('ix_badges_serial', 'badges', ['serial'])
     op.create_table(
         'link_codes',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -82,3 +83,4 @@ def downgrade():
     op.drop_table('link_failures')
     op.drop_index('ix_link_codes_badge', table_name='link_codes')
     op.drop_table('link_codes')
+    op.drop_index('ix_badges_serial', table_name='badges')

@@ -27,6 +27,8 @@ from .issue import Issuer, Profile
 
 WIPE_WORD = "WIPE"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SCOPE_FROM = {"option": "--scope", "console": "机构后台设定 / set in the agency console",
+              "profile": "配置文件 / the profile's consent_scope"}
 _logging = ToolLogging(("provisioning", "host"))  # this tool's modules, the wire library
 
 log = logging.getLogger(__name__)
@@ -100,10 +102,10 @@ def inspect(ctx):
 
 def _issue_one(issuer, dev, worker, id_number=None, scope=None):
     res = issuer.issue(dev, worker, _say, id_number=id_number, scope=scope)
-    shown = issuer.default_scope if scope is None else scope
     click.echo(f"✓ 已发卡 / issued: serial {res.serial}  kid {res.kid.hex()}  "
                f"status index {res.status_idx}  worker {res.worker_ref}  {res.seconds:.2f} s  "
-               f"consent scope {','.join(wire.scope_names(shown)) or 'none'}")
+               f"consent scope {','.join(wire.scope_names(res.scope)) or 'none'} "
+               f"({SCOPE_FROM[res.scope_from]})")
     if res.elsewhere:
         click.echo("  注意：此人在其他机构持有有效徽章（可以同时为多家机构工作，商务局可见）/ "
                    "note: this person holds live badges at other agencies (allowed; the "
@@ -127,9 +129,11 @@ def _issue_one(issuer, dev, worker, id_number=None, scope=None):
                    "the bureau's registry (one file per person; a banned person is refused); "
                    "- asks for it (so it stays out of the shell history)")
 @click.option("--scope", help="授权查询显示的内容：all、none 或逗号分隔的 certificates,health,"
-                              "insurance,agency,credit,attendance（默认取配置文件的 "
-                              "consent_scope）/ what a consent tap shows: all, none or "
-                              "comma-separated names (default: the profile's consent_scope)")
+                              "insurance,agency,credit,attendance（默认取机构后台为该服务员"
+                              "设定的范围，否则取配置文件的 consent_scope）/ what a consent "
+                              "tap shows: all, none or comma-separated names (default: what "
+                              "the agency console set for the worker, else the profile's "
+                              "consent_scope)")
 @click.pass_context
 def issue(ctx, worker, id_number, scope):
     if id_number == "-":

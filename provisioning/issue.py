@@ -94,6 +94,8 @@ class Result:
     seconds: float
     link_bytes: int = 0
     elsewhere: list = field(default_factory=list)   # the person's live badges elsewhere
+    scope: int = 0x3F                                # the consent scope written to the badge
+    scope_from: str = "profile"                      # option | console | profile
 
 
 class Issuer:
@@ -167,11 +169,23 @@ class Issuer:
         except idnumber.IdNumberInvalid as err:
             raise IdNumberRejected(err.part, f"{where}{err.part}") from None
 
+    def choose_scope(self, worker_ref, scope=None):
+        """(bits, where from) of the consent scope the badge gets: the option when given, else
+        what the agency console set for the worker's next badge, else the profile's
+        consent_scope. Asked before the badge is touched."""
+        if scope is not None:
+            return scope, "option"
+        console = self.registry.issue_scope(worker_ref)
+        if console is not None:
+            return console, "console"
+        return self.default_scope, "profile"
+
     def issue(self, device, worker_ref, say=lambda step: None, id_number=None, scope=None):
         """Issue one badge on `device`; returns Result. ProvisionError on any failure.
         id_number: the worker's resident ID number; checked (IdNumberRejected) and enrolled
         (PersonBanned) before the badge is touched. scope: the consent scope bits for this
-        badge (None: the profile's consent_scope)."""
+        badge (None: the agency console's choice for the worker, else the profile's
+        consent_scope: choose_scope)."""
         t0 = time.monotonic()
         where = {"step": None, "badge": "?"}
 
@@ -191,6 +205,7 @@ class Issuer:
             where["badge"] = info.serial
             if info.state == "locked":
                 raise BadgeLocked(f"badge {info.serial}")
+            scope, scope_from = self.choose_scope(worker_ref, scope)
             previous = [b["id"] for b in self.registry.live_badges(info.serial)]
             step("keygen", f", firmware {info.firmware}, {len(previous)} live registrations")
             pub_point = device.keygen(os.urandom(32))
@@ -202,7 +217,7 @@ class Issuer:
             try:
                 res = self._finish(device, info, pub, kid, idx, uri, worker_ref, stage, step,
                                    t0)
-                res.elsewhere = elsewhere
+                res.elsewhere, res.scope, res.scope_from = elsewhere, scope, scope_from
                 return res
             except Exception as err:  # any failure, ours or a bug: roll back, then re-raise
                 self._rollback(device, info, kid, idx, worker_ref, stage, err)
@@ -226,8 +241,7 @@ class Issuer:
         say("install")
         stage["sent"] = True
         device.install(cred, self.anchor)
-        device.configure(self.profile.ndef_host,
-                         self.default_scope if stage.get("scope") is None else stage["scope"])
+        device.configure(self.profile.ndef_host, stage["scope"])
         say("selftest")
         nonce = os.urandom(16)
         token = device.selftest(wire.encode_challenge(SELFTEST_TERMINAL, now, nonce))

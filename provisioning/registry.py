@@ -40,6 +40,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from host import wire
+
 from .errors import IdNumberRejected, PersonBanned, VerifierError
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,16 @@ class Registry:
         if not isinstance(r.get("worker"), dict) or not isinstance(r.get("elsewhere"), list):
             raise VerifierError("enrolment answer lacks worker / elsewhere")
         return r
+
+    def issue_scope(self, worker_ref):
+        """The consent scope bits the agency console set for this worker's next badge, or
+        None (the profile's consent_scope)."""
+        q = urllib.parse.urlencode({"worker_ref": worker_ref})
+        r = self._call("GET", f"/issue-scope?{q}", None)
+        bits = r.get("scope")
+        if bits is not None and (type(bits) is not int or not 0 <= bits <= wire.SCOPE_ALL):
+            raise VerifierError("issue-scope answer lacks scope")
+        return bits
 
     def allocate(self, kid, serial):
         """(status index, status list URI) reserved for a badge."""

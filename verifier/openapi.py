@@ -130,6 +130,15 @@ def document():
             "/api/v1/agencies/{agency_id}/workers/{worker_id}/cancel": {"post": _op(
                 "Cancel (注销) a worker: erase personal data",
                 {"200": _resp("cancelled", OBJ), **std}, [AGENCY, WORKER], _json(OBJ), KEY)},
+            "/api/v1/agencies/{agency_id}/workers/{worker_id}/issue-scope": {"put": _op(
+                "Set the consent scope (0..63 or null: the profile default) of the worker's "
+                "next badge", {"200": _resp("scope set", OBJ), **std}, [AGENCY, WORKER],
+                _json(OBJ), KEY, tag="provisioning")},
+            "/api/v1/agencies/{agency_id}/issue-scope": {"get": _op(
+                "The consent scope set for the next badge of ?worker_ref=",
+                {"200": _resp("scope", OBJ), **std},
+                [AGENCY, {"name": "worker_ref", "in": "query", "required": True,
+                          "schema": {"type": "string"}}], security=KEY, tag="provisioning")},
             "/api/v1/agencies/{agency_id}/workers/{worker_id}/attendance": {"get": _op(
                 "A worker's attendance history", {"200": _resp("history", OBJ), **std},
                 [AGENCY, WORKER], security=KEY)},

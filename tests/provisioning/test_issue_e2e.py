@@ -33,7 +33,8 @@ def test_issue_blank_badge_over_pty_key_never_on_the_wire(badge, desk, passphras
     assert cred.badge_kid.hex() == b["kid"]
     assert cred.status_uri == f"https://{NDEF_HOST}/sl/{AGENCY}"
     base = f"/api/v1/agencies/{AGENCY}"
-    assert calls == [("GET", f"{base}/badges"), ("POST", f"{base}/status-indices"),
+    assert calls == [("GET", f"{base}/issue-scope"), ("GET", f"{base}/badges"),
+                     ("POST", f"{base}/status-indices"),
                      ("POST", f"{base}/badges"),
                      ("POST", f"{base}/badges/{b['id']}/activate")]
 

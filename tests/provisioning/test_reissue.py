@@ -46,7 +46,8 @@ def test_wipe_then_issue_revokes_the_old_registration_at_once(badge, desk, passp
     assert second["worker_ref"] == "W-1" and len(v.worker_refs()) == 1
     assert v.indices()[second["status_idx"]]["state"] == "registered"
     base = f"/api/v1/agencies/{AGENCY}"
-    assert calls == [("GET", f"{base}/badges"), ("POST", f"{base}/status-indices"),
+    assert calls == [("GET", f"{base}/issue-scope"), ("GET", f"{base}/badges"),
+                     ("POST", f"{base}/status-indices"),
                      ("POST", f"{base}/badges/{first['id']}/reissue"),
                      ("POST", f"{base}/badges/{second['id']}/activate")]
     # revoked by the re-issue that registered the new badge; the published status list revokes

@@ -1,5 +1,6 @@
 """The agency console: login, sessions, CSRF, lists with search and cursor pagination, the
 worker page, badge actions and 注销 with confirmation, complaints, terminals, the CLI."""
+import json
 import re
 
 import pytest
@@ -504,3 +505,71 @@ def test_staff_record_the_id_number_and_see_the_persons_badges_elsewhere(site):
     assert 'id="elsewhere"' in html and "A330101" in html
     assert GOOD not in html and GOOD[-6:] not in html
     assert c.post(path, data={"id_number": GOOD}, headers=EN).status_code == 403   # no CSRF
+
+
+def _issue_scope_page(staff, wid):
+    page = staff.get(f"/console/workers/{wid}", headers=EN).text.replace('"\n', '" ')
+    ticked = set(re.findall(r'value="(\w+)" id="issue-\w+" checked', page))
+    return page, ticked
+
+
+def test_the_console_chooses_what_the_workers_next_badge_shows(site):
+    """The console's choice of consent scope for the next badge (written by `provision issue`
+    over the serial link: tests/provisioning/test_consent_scope.py): ticked names only,
+    audited, read back by the technician's API call; "the technician's default" clears it."""
+    staff = site.login(site.app.test_client())
+    wid, ref = site.workers[0], "W-0000000"
+    page, ticked = _issue_scope_page(staff, wid)
+    assert ticked == set(wire.SCOPE_NAMES) and 'data-scope=""' in page
+
+    def api_scope(worker_ref=ref, agency=AGENCY):
+        return site.client.get(f"/api/v1/agencies/{agency}/issue-scope",
+                               query_string={"worker_ref": worker_ref},
+                               headers=site.auth(agency))
+    assert api_scope().json == {"worker_ref": ref, "scope": None}
+    r = staff.post(f"/console/workers/{wid}/issue-scope", headers=EN,
+                   data={"csrf": _field(page, "csrf"), "show": ["health", "credit", "gossip"]})
+    assert r.status_code == 303 and r.headers["Location"].endswith("done=issue_scope")
+    want = wire.SCOPE_NAMES["health"] | wire.SCOPE_NAMES["credit"]
+    assert api_scope().json["scope"] == want
+    page, ticked = _issue_scope_page(staff, wid)
+    assert ticked == {"health", "credit"} and f'data-scope="{want}"' in page
+    with site.x.db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "worker.issue_scope")).one()
+        assert entry.actor == f"staff:{STAFF_USER}" and entry.subject == str(wid)
+        assert json.loads(entry.detail)["scope"] == want
+    assert api_scope(agency="A330101").status_code == 200      # its own agency: not known
+    assert api_scope(agency="A330101").json["scope"] is None
+    assert site.client.get(f"/api/v1/agencies/{AGENCY}/issue-scope",
+                           query_string={"worker_ref": ref},
+                           headers=site.auth("A330101")).status_code == 403
+    assert api_scope("W-9999999").json["scope"] is None         # the first badge makes it
+    assert api_scope("").status_code == 400
+    r = staff.post(f"/console/workers/{wid}/issue-scope", headers=EN,
+                   data={"csrf": _field(page, "csrf"), "default": "1", "show": ["health"]})
+    assert r.status_code == 303 and api_scope().json["scope"] is None
+
+
+@pytest.mark.parametrize("bad", [64, -1, True, "3", 1.0])
+def test_the_next_badges_scope_must_be_six_bits(site, bad):
+    wid = site.workers[0]
+    r = site.client.put(f"/api/v1/agencies/{AGENCY}/workers/{wid}/issue-scope",
+                        json={"scope": bad}, headers=site.auth(AGENCY))
+    assert r.status_code == 400 and r.json["reason"] == "bad_scope"
+    with site.x.db.session() as s:
+        assert s.get(Worker, wid).issue_scope is None
+    r = site.client.put(f"/api/v1/agencies/{AGENCY}/workers/{wid}/issue-scope",
+                        json={"scope": 5}, headers=site.auth(AGENCY))
+    assert r.status_code == 200 and r.json == {"worker_ref": "W-0000000", "scope": 5}
+
+
+def test_a_cancelled_workers_next_badge_scope_cannot_be_set(site):
+    wid = site.workers[0]
+    site.client.post(f"/api/v1/agencies/{AGENCY}/workers/{wid}/cancel", json={"reason": "注销"},
+                     headers=site.auth(AGENCY))
+    r = site.client.put(f"/api/v1/agencies/{AGENCY}/workers/{wid}/issue-scope",
+                        json={"scope": 5}, headers=site.auth(AGENCY))
+    assert r.status_code == 409 and r.json["reason"] == "worker_cancelled"
+    staff = site.login(site.app.test_client())
+    assert 'id="issue-scope-form"' not in staff.get(f"/console/workers/{wid}").text

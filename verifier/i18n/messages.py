@@ -72,7 +72,8 @@ BADGE_STATES = {
 WORKER_STATES = {"active": N_("active"), "cancelled": N_("cancelled")}
 # what a consent tap can show (host.wire SCOPE_NAMES): the worker page's choice
 SCOPE_LABELS = {"certificates": N_("skill certificates"), "health": N_("health certificate"),
-                "insurance": N_("insurance"), "credit": N_("credit grade and warnings"),
+                "insurance": N_("insurance"), "agency": N_("the agency"),
+                "credit": N_("credit grade and warnings"),
                 "attendance": N_("check-ins (attendance)")}
 
 ACTIONS = {

@@ -51,6 +51,9 @@ class Worker(Base):
     state: Mapped[str] = mapped_column(String(16), default="active")   # active | cancelled
     created_at: Mapped[int] = mapped_column(BigInteger)
     cancelled_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # the consent scope bits the agency console chose for the worker's next badge (NULL: the
+    # technician's profile default); `provision issue` writes them to the badge
+    issue_scope: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Badge(Base):

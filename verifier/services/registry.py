@@ -93,7 +93,8 @@ def worker_json(w: Worker, badges: Iterable[Badge] = ()) -> dict[str, Any]:
     return {"id": w.id, "agency": w.agency_id, "worker_ref": w.worker_ref, "name": w.name,
             "id_number_on_file": w.id_number_enc is not None,
             "person_linked": w.person_id is not None, "phone": w.phone, "state": w.state,
-            "created_at": w.created_at, "badges": [badge_json(b) for b in badges]}
+            "issue_scope": w.issue_scope, "created_at": w.created_at,
+            "badges": [badge_json(b) for b in badges]}
 
 
 def badge_json(b: Badge) -> dict[str, Any]:
@@ -231,6 +232,33 @@ def active_worker(session: Session, agency_id: str, worker_ref: str) -> Worker:
     if w.state != "active":
         raise BadRequest("the worker's file is cancelled", reason="worker_cancelled")
     return w
+
+
+def set_issue_scope(session: Session, agency_id: str, worker_id: int, scope: object,
+                    now: int, actor: str) -> Worker:
+    """The consent scope bits (0..63) the worker's next badge is issued with, or None for the
+    technician's profile default; `provision issue` reads them (issue_scope) and writes them
+    to the badge over the serial protocol. A badge already issued keeps its own bits (a
+    locked badge refuses configuration); the worker's page can only narrow either."""
+    if scope is not None and (type(scope) is not int or not 0 <= scope <= wire.SCOPE_ALL):
+        raise BadRequest("scope must be 0..63 or null", reason="bad_scope")
+    w = get_worker(session, agency_id, worker_id)
+    if w.state != "active":
+        raise InvalidTransition("the worker's file is cancelled", reason="worker_cancelled")
+    w.issue_scope = scope
+    audit.append(session, actor, "worker.issue_scope", w.id, now, agency_id=agency_id,
+                 scope=scope)
+    session.flush()
+    return w
+
+
+def issue_scope(session: Session, agency_id: str, worker_ref: object) -> int | None:
+    """The scope bits set for the worker's next badge; None when none is set or the worker is
+    not known yet (the first badge creates the worker)."""
+    if not isinstance(worker_ref, str) or not 1 <= len(worker_ref) <= 64:
+        raise BadRequest("worker_ref must be 1..64 characters")
+    return session.scalar(select(Worker.issue_scope).where(Worker.agency_id == agency_id,
+                                                           Worker.worker_ref == worker_ref))
 
 
 def list_workers(session: Session, agency_id: str) -> list[Worker]:

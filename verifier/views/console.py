@@ -12,6 +12,7 @@ from flask_login import current_user, login_required  # sets g.staff (views/brow
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
+from host import wire
 from xinka import linkcode
 
 from ..i18n.messages import N_
@@ -26,7 +27,7 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 
 BADGE_ACTIONS = ("suspend", "reinstate", "lose", "revoke")
 DONE = {"suspend", "reinstate", "lose", "revoke", "cancel", "appeal", "reply", "proposed",
-        "identity", "record", "verified", "withdrawn", "ban_proposed"}
+        "identity", "issue_scope", "record", "verified", "withdrawn", "ban_proposed"}
 
 
 def _page(template, status=200, **kw):
@@ -174,7 +175,14 @@ def worker(worker_id):
                  actions=BADGE_ACTIONS, transitions=registry.TRANSITIONS, nav="workers",
                  complaint_limit=credit_rules.CURRENT.complaint_limit,
                  complaint_days=credit_rules.CURRENT.complaint_days,
-                 cancel_requested=cancel_requested, **data)
+                 cancel_requested=cancel_requested, issue_shown=_issue_shown(data["worker"]),
+                 **data)
+
+
+def _issue_shown(w):
+    """Each scope name ticked or not on the worker's next-badge form (none set: all)."""
+    bits = wire.SCOPE_ALL if w.issue_scope is None else w.issue_scope
+    return {name: bool(bits & bit) for name, bit in wire.SCOPE_NAMES.items()}
 
 
 @bp.post("/workers/<int:worker_id>/link-card")
@@ -199,6 +207,26 @@ def link_card(worker_id):
                  valid_until=card.valid_until, url=url, qr=Markup(svg))
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+@bp.post("/workers/<int:worker_id>/issue-scope")
+@login_required
+def issue_scope(worker_id):
+    """What a consent tap of the worker's next badge shows: the ticked names, or the
+    technician's profile default; `provision issue` writes it to the badge."""
+    if request.form.get("default"):
+        bits = None
+    else:
+        bits = 0
+        for name in request.form.getlist("show"):
+            bits |= wire.SCOPE_NAMES.get(name, 0)
+    x = ext()
+    try:
+        with x.db.session() as s:
+            registry.set_issue_scope(s, g.agency_id, worker_id, bits, x.now(), g.actor)
+    except ServiceError as err:
+        return _error(err)
+    return redirect(url_for("console.worker", worker_id=worker_id, done="issue_scope"), 303)
 
 
 @bp.post("/workers/<int:worker_id>/identity")

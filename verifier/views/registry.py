@@ -147,6 +147,29 @@ def cancel_worker(agency_id, worker_id):
     return jsonify(cancelled=worker_id, revoked_badges=revoked, status_list=published)
 
 
+@bp.get("/agencies/<agency_id>/issue-scope")
+@api_key_required
+def get_issue_scope(agency_id):
+    """The consent scope set in the console for the next badge of `?worker_ref=`: {worker_ref,
+    scope: 0..63 or null (the technician's profile default)}; `provision issue` asks it."""
+    registry.authorize(g.agency, agency_id)
+    ref = request.args.get("worker_ref")
+    with ext().db.session() as s:
+        return jsonify(worker_ref=ref, scope=registry.issue_scope(s, agency_id, ref))
+
+
+@bp.put("/agencies/<agency_id>/workers/<int:worker_id>/issue-scope")
+@api_key_required
+def put_issue_scope(agency_id, worker_id):
+    """Set {scope: 0..63 or null} for the worker's next badge (as the console's form does)."""
+    registry.authorize(g.agency, agency_id)
+    x = ext()
+    with x.db.session() as s:
+        w = registry.set_issue_scope(s, agency_id, worker_id, json_body().get("scope"),
+                                     x.now(), g.actor)
+        return jsonify(worker_ref=w.worker_ref, scope=w.issue_scope)
+
+
 @bp.get("/agencies/<agency_id>/workers/<int:worker_id>/attendance")
 @api_key_required
 def worker_history(agency_id, worker_id):

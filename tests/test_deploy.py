@@ -101,10 +101,25 @@ def test_the_verifier_unit_serves_with_the_shared_metrics_folder():
 
 def test_every_timer_starts_a_service_that_exists():
     timers = [p for p in UNITS if p.suffix == ".timer"]
-    assert len(timers) == 5
+    assert len(timers) == 6
     for t in timers:
         assert t.with_suffix(".service").exists(), t.name
         assert "Timer" in unit(t) and dict(unit(t)["Install"])["WantedBy"] == "timers.target"
+
+
+def test_the_partitions_timer_runs_the_command_with_options_it_takes():
+    """Daily, `attendance-partitions --ahead 3`: the options parse as the command's own, and
+    the operator guide's table of timers names the unit."""
+    from verifier.cli.ledger import attendance_partitions
+    u = unit(DEPLOY / "systemd" / "xinka-attendance-partitions.service")
+    argv = shlex.split(dict(u["Service"])["ExecStart"])
+    assert argv[3] == attendance_partitions.name
+    ctx = attendance_partitions.make_context(argv[3], argv[4:])
+    assert ctx.params == {"ahead": 3}
+    timer = dict(unit(DEPLOY / "systemd" / "xinka-attendance-partitions.timer")["Timer"])
+    assert timer["OnCalendar"].startswith("*-*-* ") and timer["Persistent"] == "true"
+    guide = (ROOT / "docs" / "operator.md").read_text(encoding="utf-8")
+    assert "`deploy/systemd/xinka-attendance-partitions.service` / `.timer`" in guide
 
 
 def test_the_backup_unit_runs_the_operator_guides_backup():

@@ -46,6 +46,8 @@ class Xinka:
         now = self.now()
         if session is not None:
             return self.store.refresh(session, now)
+        if not self.store.due():
+            return self.store.snapshot          # no session opened between two version reads
         with self.db.session() as s:
             return self.store.refresh(s, now)
 

@@ -406,6 +406,13 @@ def _registry_paths(std):
             {"200": _resp("the complaint", OBJ), "404": _resp("no such complaint", ERR),
              "409": _resp("not_escalated or complaint_closed", ERR), **bureau},
             [COMPLAINT], body=_json(OBJ), security=KEY, tag="bureau")},
+        "/api/v1/bureau/attendance": {"get": _op(
+            "Every agency's check-ins of a month (?period=YYYY-MM, default the current one): "
+            "active workers, registered before the month ended, of them checked in, missing, "
+            "the rate, every worker with a check-in and the check-ins, from the counters the "
+            "database keeps; ?format=csv for one row per agency",
+            {"200": _resp("the table", OBJ), "400": _resp("not a period", ERR), **bureau},
+            security=KEY, tag="bureau")},
         "/api/v1/bureau/export": {"get": _op(
             "The national export (docs/national-export.md, JSON Schema "
             "docs/national-export.schema.json): agencies with their credit figures, badge "

@@ -7,9 +7,9 @@ from flask.cli import with_appcontext
 from host import wire
 
 from ..services.errors import ServiceError
-from . import console, registry
+from . import console, ledger, registry
 
-COMMANDS = registry.COMMANDS + console.COMMANDS
+COMMANDS = registry.COMMANDS + console.COMMANDS + ledger.COMMANDS
 
 
 def init_app(app):

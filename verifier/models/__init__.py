@@ -12,16 +12,18 @@ from .ledger import Attendance, Checkin, CloneEvidence, Tap
 from .lists import ListVersion, StatusListBlob, TrustListBlob
 from .persons import Ban, BanProposal, Person
 from .registry import Agency, AgencyKey, ApiKey, Badge, StatusIndex, Terminal, Worker
+from .rollups import AttendanceRollup, RollupDelta, WorkerRollup
 from .visits import Agreement, FraudSignal, Household, Visit
 from .worker_links import (CancelRequest, LinkCode, LinkFailure, LinkLock, WorkerChoice,
                            WorkerSession)
 
 __all__ = ["CTR_OFFSET", "Agency", "AgencyApplication", "AgencyKey", "Agreement", "ApiKey",
-           "Appeal", "Attendance", "AuditEntry", "Badge", "Ban", "BanProposal", "Base",
+           "Appeal", "Attendance", "AttendanceRollup", "AuditEntry", "Badge", "Ban", "BanProposal",
+           "Base",
            "CancelRequest", "Checkin", "CityFigures", "LinkCode", "LinkFailure", "LinkLock",
            "WorkerChoice", "WorkerSession",
            "CloneEvidence", "Complaint", "CreditGrade", "CreditRecord", "Disclosure",
            "DisclosureCount", "FraudSignal",
            "Household", "ListVersion", "Person", "Review", "StaffSession", "StaffUser",
            "StatusIndex", "StatusListBlob", "Tap", "TapView", "Terminal", "TrustListBlob",
-           "Visit", "Worker", "ctr_key", "ctr_value"]
+           "RollupDelta", "Visit", "Worker", "WorkerRollup", "ctr_key", "ctr_value"]

@@ -102,5 +102,8 @@ class Terminal(Base):
 
 
 Index("ix_workers_active", Worker.agency_id, Worker.state, Worker.id)   # missing-only keyset
+# the workers registered after a period ended (migration 0022): what the per-agency check-in
+# table of a past month takes off the rollup's counts (services/rollup.py)
+Index("ix_workers_created", Worker.created_at)
 Index("ix_badges_serial", Badge.serial)     # the worker page finds the badge by its number
 Index("ix_status_indices_state", StatusIndex.agency_id, StatusIndex.state)

@@ -40,8 +40,8 @@ def by_agency(session: Session, now: int, tz: str, start_day: int,
     complaints.escalate_overdue(session, now)
     p = aggregates.Periods.of(now, tz, start_day)
     period = p.names[-1]
-    workers = aggregates.workers(session, p, agency_id)
-    present = aggregates.attendance(session, p, agency_id)
+    # the check-in table of the month from the rollup, not the raw rows (services/rollup.py)
+    month = aggregates.month(session, p, agency_id)
     records = aggregates.records(session, now, agency_id)
     since = now - WINDOW_DAYS * DAY
     filed: dict[str, list[Any]] = {}
@@ -55,14 +55,13 @@ def by_agency(session: Session, now: int, tz: str, start_day: int,
         list(session.scalars(select(Agency.id).order_by(Agency.id)))
     out = {}
     for a in ids:
-        counts = workers.get(a)
-        active = counts[-1] if counts else 0
-        registered = counts[-2] if counts else 0
+        m = month.get(a, {})
+        active, registered = m.get("active_workers", 0), m.get("registered", 0)
         rows = filed.get(a, [])
         decided = [r for r in rows if r.state == "closed" and r.decided_at is not None]
         upheld = [r for r in decided if r.outcome in ("upheld", "partly_upheld")]
         handling = [(r.decided_at - r.filed_at) / DAY for r in decided]
-        checked_in = present.get(a, {}).get(period, (0, 0))[1]
+        checked_in = m.get("checked_in", 0)
         held = records.get(a, {})
         insured = held.get(("insurance", None), 0)
         training = held.get(("training", None), 0)

@@ -21,7 +21,8 @@ from sqlalchemy import (JSON, ColumnElement, and_, case, cast, event, exists, fu
                         true)
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Attendance, Badge, Complaint, CreditGrade, CreditRecord, Worker
+from ..models import Badge, Complaint, CreditGrade, CreditRecord, Worker
+from . import rollup
 from .periods import bounds, last_periods
 
 _MEMO = "xinka.aggregates"
@@ -108,34 +109,27 @@ def workers(session: Session, p: Periods, agency_id: str | None = None) -> dict[
 
 
 def active(session: Session) -> dict[str, int]:
-    """agency -> active workers (from the workers' counts when this transaction has them)."""
+    """agency -> active workers (from the workers' counts when this transaction has them,
+    else from the rollup the triggers keep: services/rollup.py)."""
     for (key, agency_id), counts in session.info.get(_MEMO, {}).items():
         if key[0] == "workers" and agency_id is None:
             return {a: c[-1] for a, c in counts.items()}
-    def compute(_: str | None) -> dict[str, int]:
-        return dict(session.execute(select(Worker.agency_id, func.count()).where(
-            Worker.state == "active").group_by(Worker.agency_id)).all())
-    return _memo(session, ("active",), None, compute)
+    return _memo(session, ("active",), None, lambda _: rollup.active_workers(session))
 
 
 def attendance(session: Session, p: Periods,
-               agency_id: str | None = None) -> dict[str, dict[str, tuple[int, int]]]:
-    """agency -> period -> (active workers who checked in, of them those registered in the
-    period: created before it ended)."""
-    def compute(agency_id: str | None) -> dict[str, dict[str, tuple[int, int]]]:
-        end = case(*((Attendance.period == n, e) for n, e in zip(p.names, p.ends, strict=True)))
-        out: dict[str, dict[str, tuple[int, int]]] = {}
-        for a, period, n, eligible in session.execute(
-                select(Attendance.agency_id, Attendance.period, func.count(),
-                       func.sum(case((Worker.created_at < end, 1), else_=0)))
-                .join(Worker, and_(Worker.agency_id == Attendance.agency_id,
-                                   Worker.worker_ref == Attendance.worker_ref))
-                .where(Attendance.period.in_(p.names), Worker.state == "active",
-                       mine(Attendance.agency_id, agency_id))
-                .group_by(Attendance.agency_id, Attendance.period)):
-            out.setdefault(a, {})[period] = (n, int(eligible or 0))
-        return out
-    return _memo(session, ("attendance", p), agency_id, compute)
+               agency_id: str | None = None) -> dict[str, dict[str, int]]:
+    """agency -> period -> active workers who checked in (the rollup: services/rollup.py)."""
+    return _memo(session, ("attendance", p), agency_id,
+                 lambda a: rollup.checked_in(session, list(p.names), a))
+
+
+def month(session: Session, p: Periods, agency_id: str | None = None
+          ) -> dict[str, dict[str, Any]]:
+    """agency -> the check-in table of the current period of `p` (`rollup.month_table`:
+    active workers, registered before the period ended, of them checked in, …)."""
+    return _memo(session, ("month", p), agency_id,
+                 lambda a: rollup.month_table(session, p.names[-1], p.ends[-1], a))
 
 
 def badges(session: Session, p: Periods,

@@ -36,7 +36,7 @@ def trends(session: Session, now: int, tz: str, start_day: int,
     rows = []
     for i, period in enumerate(p.names):
         registered = sum(w[i] for w in workers)
-        checked = sum(a.get(period, (0, 0))[0] for a in present)
+        checked = sum(a.get(period, 0) for a in present)
         rows.append({"period": period, "registered": registered, "checked_in": checked,
                      "checkin_rate": round(checked / registered, 3) if registered else None,
                      "complaints": sum(f[i] for f in filed),

@@ -30,11 +30,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, delete, func, insert, literal, literal_column, \
+from sqlalchemy import BigInteger, String, Table, delete, func, insert, literal, literal_column, \
     select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import SelectBase
 
@@ -68,13 +69,17 @@ def _check(kind: str, role: str) -> str:
     return role[:ROLE_MAX]
 
 
-def record(session: Session, agency_id: str, worker_ref: str, at: int, kind: str, role: str,
-           scope: str | None = None, token_hash: str | None = None,
+_RECORD = insert(cast(Table, Disclosure.__table__))      # Core on the table, compiled once
+
+
+def record(session: Session | Connection, agency_id: str, worker_ref: str, at: int, kind: str,
+           role: str, scope: str | None = None, token_hash: str | None = None,
            household_id: int | None = None) -> None:
-    """One disclosure of one worker's data, in the caller's transaction."""
-    session.execute(insert(Disclosure).values(
-        agency_id=agency_id, worker_ref=worker_ref, at=at, kind=kind, role=_check(kind, role),
-        scope=scope, token_hash=token_hash, household_id=household_id))
+    """One disclosure of one worker's data, in the caller's transaction (a Session, or the
+    Connection /verify books its tap on)."""
+    session.execute(_RECORD, {"agency_id": agency_id, "worker_ref": worker_ref, "at": at,
+                              "kind": kind, "role": _check(kind, role), "scope": scope,
+                              "token_hash": token_hash, "household_id": household_id})
 
 
 def record_many(session: Session, agency_id: str, refs: SelectBase, at: int, kind: str,

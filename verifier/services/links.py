@@ -2,7 +2,7 @@
 code"; migration 0020_worker_links).
 
 A terminal shows a one-time code after an accepted check-in (firmware/lib/xinka/linkcode.py,
-derived from the check-in token and the terminal's own API token); `from_checkin` computes the
+derived from the check-in token and the terminal's own API token); `from_checkins` computes the
 same code when the check-in reaches the verifier and keeps its hash, bound to the badge and the
 worker's file, valid `LINK_S` (15 minutes) from the tap. The agency's console can print a card
 with a random code (`card`), for a worker who asks at the desk. `redeem` takes the badge number
@@ -18,8 +18,9 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, literal_column, select, update
+from sqlalchemy import Table, delete, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from host.wire import SCOPE_ALL
@@ -27,7 +28,7 @@ from xinka import linkcode
 
 from ..models import (Badge, CancelRequest, LinkCode, LinkFailure, LinkLock, Worker,
                       WorkerChoice, WorkerSession)
-from . import audit
+from . import audit, bulk
 from .errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -45,14 +46,26 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(b"xinka-link-code-hash/1" + code.encode()).hexdigest()
 
 
-def from_checkin(session: Session, link_key: bytes, token_hash: bytes, agency_id: str,
-                 worker_ref: str, badge_kid: str, terminal_id: str, seen_at: int) -> None:
-    """The code the terminal showed for this accepted check-in, kept as its hash."""
-    code = linkcode.code_of_hash(link_key, token_hash)
-    session.execute(insert(LinkCode).values(
-        code_hash=code_hash(code), agency_id=agency_id, worker_ref=worker_ref,
-        badge_kid=badge_kid, source=f"terminal:{terminal_id}"[:80], issued_at=seen_at,
-        valid_until=seen_at + LINK_S))
+_CODE_COLUMNS = ("code_hash", "agency_id", "worker_ref", "badge_kid", "source", "issued_at",
+                 "valid_until")
+_FROM_CHECKINS: dict[str, Any] = {}
+
+
+def from_checkins(session: Session, link_key: bytes, terminal_id: str,
+                  checkins: list[tuple[bytes, str, str, str, int]]) -> None:
+    """The codes the terminal showed for these accepted check-ins ((token hash, agency,
+    worker_ref, badge kid, the terminal's time) each), kept as their hashes: one statement."""
+    dialect = session.get_bind().dialect.name
+    stmt = _FROM_CHECKINS.get(dialect)
+    if stmt is None:
+        stmt = _FROM_CHECKINS[dialect] = bulk.insert(cast(Table, LinkCode.__table__),
+                                                     _CODE_COLUMNS, dialect)
+    source = f"terminal:{terminal_id}"[:80]
+    session.execute(stmt, bulk.rows(dialect, [
+        {"code_hash": code_hash(linkcode.code_of_hash(link_key, token_hash)),
+         "agency_id": agency_id, "worker_ref": worker_ref, "badge_kid": badge_kid,
+         "source": source, "issued_at": seen_at, "valid_until": seen_at + LINK_S}
+        for token_hash, agency_id, worker_ref, badge_kid, seen_at in checkins], _CODE_COLUMNS))
 
 
 @dataclass

@@ -121,6 +121,10 @@ class TrustStore:
         return lst
 
     # -- keeping up with the database -------------------------------------------------
+    def due(self) -> bool:
+        """True when `refresh` would read the list version now."""
+        return time.monotonic() >= self._next_check
+
     def refresh(self, session: Session, now: int, force: bool = False) -> Snapshot:
         """The snapshot, brought up to date with the database when the list version changed
         (read at most every check_ms; `force`: read it now)."""

@@ -8,8 +8,9 @@ import io
 from flask import Blueprint, Response, g, jsonify, request
 
 from ..services import (agency_credit, appeals, ban_proposals, bans, complaints,
-                        disclosures, national, persons, registry)
+                        disclosures, national, persons, registry, rollup)
 from ..services.errors import NotFound
+from ..services.periods import period_of
 from .common import api_key_required, bureau_only, ext, json_body
 
 bp = Blueprint("bureau", __name__, url_prefix="/api/v1/bureau")
@@ -236,6 +237,24 @@ def national_export():
         return Response(national.to_csv(data), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="national-{data["period"]}.csv"'})
     return jsonify(data)
+
+
+@bp.get("/attendance")
+@api_key_required
+def attendance_table():
+    """Every agency's check-ins of a month (?period=YYYY-MM, the current one without),
+    from the counters the database keeps (services/rollup.py); ?format=csv for a file."""
+    bureau_only()
+    x = ext()
+    tz, start_day = x.config["TIMEZONE"], x.config["PERIOD_START_DAY"]
+    period = request.args.get("period") or period_of(x.now(), tz, start_day)
+    with x.db.session() as s:
+        rows = rollup.table(s, period, tz, start_day)
+    if request.args.get("format") == "csv":
+        return Response(national.rows_csv(rollup.TABLE_COLUMNS, rows), mimetype="text/csv",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="attendance-{period}.csv"'})
+    return jsonify({"period": period, "agencies": rows})
 
 
 @bp.get("/agencies/<agency_id>/credit")

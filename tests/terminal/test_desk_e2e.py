@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from hardware.sim import fleet as simfleet
 from hardware.sim import reader
+from hardware.sim.ports import free_port
 from host import wire
 from host.terminal.cli import main
 from host.terminal.desk import Clock, DeskTerminal
@@ -50,7 +51,10 @@ class Server:
     holds the answer to POST /api/v1/checkins after the batch was committed."""
 
     def __init__(self, app):
-        self.app, self.delay_s, self.srv, self.port = app, 0.0, None, 0
+        # a port of this test worker's own range, not an ephemeral one: the server stops and
+        # starts again on it, and in between an outgoing connection (Chromium's, another
+        # test's) could take an ephemeral port (hardware/sim/ports.py)
+        self.app, self.delay_s, self.srv, self.port = app, 0.0, None, free_port()
         self.ingested = threading.Event()
 
     def wsgi(self, environ, start_response):

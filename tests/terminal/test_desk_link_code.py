@@ -11,7 +11,6 @@ from host import wire
 from host.terminal.cli import main
 from tests.terminal.test_desk_e2e import (AGENCY, args, env, fleet,  # noqa: F401
                                           journal_rows, tap, world)
-from tests.web.test_browser import browser  # noqa: F401  (the module fixture)
 from xinka import linkcode
 
 # segno's compact terminal output: two modules per character, a block where a module is light
@@ -110,50 +109,3 @@ def test_the_printed_code_opens_the_workers_page_after_the_upload(env, fleet, tm
     assert client.get("/me/page").status_code == 200
     client.delete_cookie("xinka_me", path="/me/")
     assert open_page().status_code == 410                 # used
-
-
-def test_from_the_desks_tap_to_the_workers_page_on_a_phone(env, fleet, browser,  # noqa: F811
-                                                           tmp_path):
-    """One run, terminal to phone: an employer's consent tap in the phone's browser
-    (headless Chromium), the worker's check-in at the desk with the verifier away, the QR code
-    the desk printed read by zxing-cpp, the desk's upload, then the phone opens that link: the
-    worker's page with this month's check-in and the employer's view on top; the same link
-    again is refused as used."""
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    from tests.web.test_browser import wait_for
-    phone = browser
-    data = synced(env, tmp_path / "terminal")
-    env.server.start()
-    phone.delete_all_cookies()
-    phone.get(env.server.url + env.tap_path(0, "consent"))      # the employer, a moment ago
-    v = phone.find_element("id", "verdict")                      # a valid badge; this world
-    assert (v.get_attribute("data-colour"), v.get_attribute("data-reason")) == (  # has no
-        "yellow", "health_missing")                              # health certificate on file
-    env.server.stop()
-    out = tap(env, data, fleet.badges[0])                        # the verifier is away
-    url = decode(qr_matrix(out))
-    env.server.start()
-    try:
-        assert main(args(env, data, "--sync-only", "--sync-wait-s", "20")) == 0
-        assert [(r[2], r[3]) for r in journal_rows(data)] == [("accepted", "synced")]
-        phone.delete_all_cookies()
-        phone.get(url)                                           # what the phone's camera opens
-        serial = wire.Credential.parse(credential(data)).serial
-        assert phone.find_element("id", "serial").get_attribute("value") == serial
-        phone.find_element("id", "open").click()
-        wait_for(phone, "/me/page")
-        assert "ok" in phone.find_element("id", "this-month").get_attribute("class").split()
-        assert env.terminals[AGENCY][0] in phone.find_element("tag name", "main").text
-        seen = phone.find_elements("css selector", "tr.seen")
-        assert [(s.get_attribute("data-kind"), s.get_attribute("data-role"))
-                for s in seen] == [("consent", "employer")]
-        phone.delete_all_cookies()
-        phone.get(url + "&lang=en")
-        button = phone.find_element("id", "open")
-        button.click()
-        WebDriverWait(phone, 15).until(ec.staleness_of(button))
-        assert "used already" in phone.find_element("id", "error").text
-    finally:
-        env.server.stop()

@@ -6,6 +6,8 @@ import re
 
 from flask import abort, current_app, g, jsonify, request
 
+from host import wire
+
 from ..services import auth
 from ..services.errors import BadRequest, Forbidden
 
@@ -106,3 +108,12 @@ def raw_body(limit):
     if len(data) > limit:
         abort(413)
     return data
+
+
+def ticked_scope(base=0):
+    """The consent scope bits of a form's ticked "show" boxes (host.wire SCOPE_NAMES; a name
+    it does not know adds nothing), on top of `base`."""
+    bits = base
+    for name in request.form.getlist("show"):
+        bits |= wire.SCOPE_NAMES.get(name, 0)
+    return bits

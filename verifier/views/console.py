@@ -21,7 +21,7 @@ from ..services import console, credit_rules, disclosures, links, registry, staf
 from ..services.errors import ServiceError
 from . import html
 from .browser import ConsoleUser, login_manager
-from .common import ext, rate_limited_post, refused
+from .common import ext, rate_limited_post, refused, ticked_scope
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -214,12 +214,7 @@ def link_card(worker_id):
 def issue_scope(worker_id):
     """What a consent tap of the worker's next badge shows: the ticked names, or the
     technician's profile default; `provision issue` writes it to the badge."""
-    if request.form.get("default"):
-        bits = None
-    else:
-        bits = 0
-        for name in request.form.getlist("show"):
-            bits |= wire.SCOPE_NAMES.get(name, 0)
+    bits = None if request.form.get("default") else ticked_scope()
     x = ext()
     try:
         with x.db.session() as s:

@@ -26,7 +26,7 @@ from ..services import appeals, complaints, links, me
 from ..services.errors import NotFound, ServiceError
 from . import employer as employer_view
 from . import html
-from .common import cookie_secure, ext, rate_limited_post, refused
+from .common import cookie_secure, ext, rate_limited_post, refused, ticked_scope
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -142,9 +142,7 @@ def _as_worker(what, act):
 
 @bp.post("/scope")
 def scope():
-    bits = wire.tap.SCOPE_AGENCY
-    for name in request.form.getlist("show"):
-        bits |= wire.SCOPE_NAMES.get(name, 0)
+    bits = ticked_scope(wire.tap.SCOPE_AGENCY)
 
     def act(s, ws, now):
         links.set_scope(s, ws.agency_id, ws.worker_ref, bits, now)
